@@ -1,0 +1,718 @@
+"""Running pytest on the notebook: arguments, the %%ipytest magic, clean and reload.
+
+A run makes the notebook look like a test module to pytest: it writes an empty file
+`t_<hex>.py` into the working directory (so rootdir and conftest.py discovery are those of
+the notebook), registers the notebook's module in `sys.modules` under that name with
+`__file__` pointing at the file, and hands pytest a plugin that collects the module's
+objects instead of importing the file. Everything changed is restored when the run ends,
+however it ends.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import ctypes
+import fnmatch
+import functools
+import importlib
+import os
+import re
+import shlex
+import sys
+import threading
+import types
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import _options
+from ._options import UsageError, default
+from ._rewrite import rewrite_module
+
+__all__ = [
+    "ArgMapping",
+    "Error",
+    "RewriteAssertTransformer",
+    "UsageError",
+    "clean",
+    "eval_defopts_auto",
+    "eval_run_kwargs",
+    "find_coverage_configs",
+    "force_reload",
+    "ipytest_magic",
+    "reload",
+    "run",
+]
+
+PROGRAM_NAME = "%%ipytest"
+RUN_OPTIONS_MARKER = "# ipytest:"
+MODULE_PREFIX = "t_"
+MODULE_FILE_HEADER = (
+    "# Placeholder written by ipytest for the duration of a test run: pytest collects the\n"
+    "# notebook's objects in its place. Delete it if a crashed run left it behind.\n"
+)
+COVERAGE_PLUGIN_PACKAGE = "pytest-cov"
+
+# pytest exit codes (pytest.ExitCode), spelled out to keep `import ipytest` free of pytest.
+EXIT_OK = 0
+EXIT_INTERRUPTED = 2
+EXIT_INTERNAL_ERROR = 3
+EXIT_USAGE_ERROR = 4
+EXIT_NO_TESTS_COLLECTED = 5
+EXIT_CODE_MEANINGS = {
+    0: "all tests passed",
+    1: "tests failed",
+    2: "interrupted",
+    3: "internal error",
+    4: "usage error",
+    5: "no tests collected",
+}
+
+# How long an interrupted run waits for its pytest thread to stop before restoring state.
+THREAD_STOP_TIMEOUT = 10.0
+
+_RUN_OPTIONS_LINE = re.compile(r"\s*#\s*ipytest\s*:(?P<options>.*)")
+# Names IPython keeps in the user namespace (input/output history, its own helpers) and
+# the temporaries of rewritten asserts: never tests, and thousands of them after a long
+# session, so pytest does not get to scan them.
+_SHELL_NAMES = re.compile(r"_|__|___|_i{1,3}|_i?\d+|_[ido]h|In|Out|get_ipython|exit|quit|@.*")
+
+
+class Error(Exception):
+    """Raised for a failed run when `raise_on_error` is set.
+
+    `args[0]` is pytest's exit code (an int) when pytest ran and exited with a non-zero
+    code, or a message when the code of an `%%ipytest` cell raised and pytest did not run.
+    """
+
+    def __str__(self) -> str:
+        reason = self.args[0] if self.args else None
+        if isinstance(reason, int):
+            meaning = EXIT_CODE_MEANINGS.get(reason, "see pytest's exit codes")
+            return f"pytest exited with code {reason} ({meaning})"
+        return str(reason)
+
+    def _render_traceback_(self) -> list[str]:
+        # pytest's report is printed above; a traceback into ipytest would only be noise.
+        return [f"ipytest.Error: {self}"]
+
+
+class ArgMapping(dict):
+    """The placeholders of pytest arguments: `{MODULE}` and `{test_name}`.
+
+    `{MODULE}` is the node id of the notebook module; any other key that is not all
+    uppercase is a test name and expands to `{MODULE}::name`. All-uppercase keys are
+    reserved for ipytest.
+    """
+
+    def __missing__(self, key: str) -> str:
+        if key.isupper():
+            raise KeyError(
+                f"{{{key}}} is not an ipytest placeholder (there is {{MODULE}}); to select "
+                f"a test named {key}, write {{MODULE}}::{key}"
+            )
+        return f"{self['MODULE']}::{key}"
+
+
+def expand_args(args: Sequence[str], arg_mapping: Mapping[str, str]) -> list[str]:
+    """Replace the placeholders of each argument; literal braces are written `{{` and `}}`."""
+    expanded = []
+    for arg in args:
+        if not isinstance(arg, str):
+            raise UsageError(f"pytest arguments are strings, not {arg!r}")
+        try:
+            expanded.append(arg.format_map(arg_mapping))
+        except KeyError as error:
+            raise UsageError(f"cannot expand the argument {arg!r}: {error.args[0]}") from None
+        except (ValueError, IndexError, AttributeError, TypeError) as error:
+            raise UsageError(
+                f"cannot expand the argument {arg!r}: {error}. Placeholders are {{MODULE}} "
+                "and {test_name}; write literal braces as {{ and }}"
+            ) from None
+    return expanded
+
+
+def eval_defopts_auto(args: Sequence[str], arg_mapping: Mapping[str, str]) -> bool:
+    """Whether `defopts="auto"` adds the notebook module: True unless an argument names it.
+
+    An argument names the module when it is the module's node id or starts with it and
+    `::`. The value of `--deselect` does not count: deselecting a test still needs the
+    module to be collected.
+    """
+    module = arg_mapping["MODULE"]
+    previous = None
+    for arg in args:
+        if previous != "--deselect" and (arg == module or arg.startswith(f"{module}::")):
+            return False
+        previous = arg
+    return True
+
+
+def parse_magic_line(line: str) -> list[str]:
+    """Split the arguments of an `%%ipytest` line as a POSIX shell would."""
+    try:
+        return shlex.split(line)
+    except ValueError as error:
+        raise UsageError(
+            f"cannot split the %%ipytest arguments {line!r}: {error}. Quote arguments "
+            "that contain spaces, e.g. -k 'fast and not slow'"
+        ) from None
+
+
+def parse_run_options(cell: str) -> dict[str, ast.expr]:
+    """Find the `# ipytest: key=value, ...` comment on the cell's first line.
+
+    Returns the keyword arguments it gives, as unevaluated expressions; empty when the
+    first line is no such comment.
+    """
+    first_line = next((line for line in cell.splitlines() if line.strip()), "")
+    match = _RUN_OPTIONS_LINE.fullmatch(first_line)
+    if match is None:
+        return {}
+    text = match["options"].strip()
+    if not text:
+        return {}
+    accepted = ", ".join(_RUN_KEYWORDS)
+    try:
+        call = ast.parse(f"run({text})", mode="eval").body
+    except SyntaxError as error:
+        raise UsageError(
+            f"{first_line.strip()!r} is not valid Python keyword arguments ({error.msg}); "
+            f"write e.g. '{RUN_OPTIONS_MARKER} raise_on_error=True, addopts=(\"-v\",)' with "
+            f"the keywords of ipytest.run(): {accepted}"
+        ) from None
+    if not isinstance(call, ast.Call) or call.args or any(kw.arg is None for kw in call.keywords):
+        raise UsageError(
+            f"{first_line.strip()!r} must hold only keyword arguments (key=value, ...); "
+            f"the keywords are those of ipytest.run(): {accepted}"
+        )
+    options = {}
+    for keyword in call.keywords:
+        if keyword.arg not in _RUN_KEYWORDS:
+            raise UsageError(
+                f"{keyword.arg!r} in {first_line.strip()!r} is not an option of "
+                f"ipytest.run(); the options are: {accepted}"
+            )
+        options[keyword.arg] = keyword.value
+    return options
+
+
+def eval_run_kwargs(cell: str, module: Any = None) -> dict[str, Any]:
+    """The keyword arguments for `run()` given by the cell's `# ipytest:` comment.
+
+    Values are Python expressions evaluated in the namespace of `module` (default: the
+    notebook). When `module` is given, the result holds it under `"module"` unless the
+    comment sets its own.
+    """
+    options = parse_run_options(cell)
+    namespace = vars(module if module is not None else user_module())
+    kwargs = {}
+    for name, expression in options.items():
+        source = ast.unparse(expression)
+        try:
+            kwargs[name] = eval(
+                compile(ast.Expression(expression), RUN_OPTIONS_MARKER, "eval"), namespace
+            )
+        except Exception as error:
+            raise UsageError(
+                f"{RUN_OPTIONS_MARKER} {name}={source}: evaluating {source!r} raised "
+                f"{type(error).__name__}: {error}"
+            ) from error
+    if module is not None:
+        kwargs.setdefault("module", module)
+    return kwargs
+
+
+def find_coverage_configs(root: str | os.PathLike) -> list[Path]:
+    """The coverage.py configuration files in directory `root`, in coverage's order.
+
+    These are `.coveragerc`, then `setup.cfg` and `tox.ini` with a `[coverage:` section,
+    then `pyproject.toml` with a `[tool.coverage` section.
+    """
+    root = Path(root)
+    found = []
+    rc = root / ".coveragerc"
+    if rc.is_file():
+        found.append(rc)
+    for name, marker in (
+        ("setup.cfg", "[coverage:"),
+        ("tox.ini", "[coverage:"),
+        ("pyproject.toml", "[tool.coverage"),
+    ):
+        path = root / name
+        if path.is_file() and marker in path.read_text(encoding="utf-8", errors="replace"):
+            found.append(path)
+    return found
+
+
+def check_coverage_available() -> None:
+    """Raise UsageError unless pytest-cov is installed."""
+    if importlib.util.find_spec("pytest_cov") is None:
+        raise UsageError(
+            f"coverage=True needs the pytest plugin {COVERAGE_PLUGIN_PACKAGE}, which is not "
+            f"installed; install it (pip install {COVERAGE_PLUGIN_PACKAGE}) or set coverage=False"
+        )
+
+
+def coverage_args(root: Path) -> list[str]:
+    """pytest-cov's arguments for `coverage=True`."""
+    check_coverage_available()
+    config_file = Path(__file__).with_name("coveragerc")
+    existing = find_coverage_configs(root)
+    if existing:
+        names = ", ".join(str(path) for path in existing)
+        warnings.warn(
+            f"ipytest's coverage=True uses its own coverage configuration; the configuration "
+            f"in {names} is not read. To use yours, add 'ipytest.cov' to its [run] plugins "
+            "and pass --cov instead of coverage=True.",
+            stacklevel=3,
+        )
+    return ["--cov", f"--cov-config={config_file}"]
+
+
+def run(
+    *args: str,
+    module: Any = None,
+    plugins: Sequence[object] = (),
+    run_in_thread: Any = default,
+    raise_on_error: Any = default,
+    addopts: Any = default,
+    defopts: Any = default,
+    display_columns: Any = default,
+    coverage: Any = default,
+) -> int:
+    """Run pytest on the tests of the notebook and return its exit code.
+
+    `args` are pytest's command-line arguments, with the placeholders `{MODULE}` (the
+    notebook module's node id) and `{test_name}` (short for `{MODULE}::test_name`).
+    `module` is the module whose tests run (default: the notebook's); `plugins` are
+    extra pytest plugin objects. The other options override the configuration for this
+    run (see `autoconfig`).
+
+    The exit code is also kept in `ipytest.exit_code`. With `raise_on_error`, a
+    non-zero exit code raises `ipytest.Error`. Interrupting the kernel stops the run,
+    restores everything it changed and raises KeyboardInterrupt.
+    """
+    import ipytest
+
+    exit_code = EXIT_INTERNAL_ERROR
+    try:
+        options = {
+            "run_in_thread": _options.resolve("run_in_thread", run_in_thread),
+            "raise_on_error": _options.resolve("raise_on_error", raise_on_error),
+            "addopts": _options.resolve("addopts", addopts),
+            "defopts": _options.resolve("defopts", defopts),
+            "display_columns": _options.resolve("display_columns", display_columns),
+            "coverage": _options.resolve("coverage", coverage),
+        }
+        if module is None:
+            module = user_module()
+        exit_code = _run(args, module, tuple(plugins), options)
+    except UsageError:
+        exit_code = EXIT_USAGE_ERROR
+        raise
+    except KeyboardInterrupt:
+        exit_code = EXIT_INTERRUPTED
+        raise
+    finally:
+        ipytest.exit_code = exit_code
+
+    if options["raise_on_error"] and exit_code != EXIT_OK:
+        raise Error(exit_code)
+    return exit_code
+
+
+def _run(args: Sequence[str], module: Any, plugins: tuple, options: dict[str, Any]) -> int:
+    import pytest
+
+    cwd = Path.cwd()
+    with contextlib.ExitStack() as stack:
+        path = stack.enter_context(_temporary_module_file(cwd))
+        arg_mapping = ArgMapping(MODULE=path.name)
+        user_args = expand_args(args, arg_mapping)
+        full_args = [*options["addopts"]]
+        if options["coverage"]:
+            full_args += coverage_args(cwd)
+        full_args += user_args
+        defopts = options["defopts"]
+        if defopts is True or (defopts == "auto" and eval_defopts_auto(user_args, arg_mapping)):
+            full_args.append(arg_mapping["MODULE"])
+
+        aliases = stack.enter_context(_registered_module(module, path))
+        stack.enter_context(_environment_variable("COLUMNS", str(options["display_columns"])))
+        plugin = NotebookPlugin(module, path, aliases)
+        all_plugins = [*plugins, plugin]
+        if options["run_in_thread"]:
+            exit_code = _call_in_thread(pytest.main, full_args, all_plugins)
+        else:
+            exit_code = pytest.main(full_args, all_plugins)
+        if plugin.interrupted:
+            raise KeyboardInterrupt
+        return int(exit_code)
+
+
+@contextlib.contextmanager
+def _temporary_module_file(directory: Path) -> Iterator[Path]:
+    """Create an empty `t_<hex>.py` in `directory` for the run, and delete it afterwards."""
+    while True:
+        path = directory / f"{MODULE_PREFIX}{os.urandom(8).hex()}.py"
+        try:
+            with path.open("x", encoding="utf-8") as file:
+                file.write(MODULE_FILE_HEADER)
+            break
+        except FileExistsError:
+            continue
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise UsageError(
+                f"ipytest cannot write its temporary test module into the working directory "
+                f"{str(directory)!r} ({error.strerror or error}). pytest needs it there so that "
+                "rootdir and conftest.py discovery are the notebook's; change to a writable "
+                "directory (os.chdir or %cd) and run again."
+            ) from error
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+_MISSING = object()
+
+
+@contextlib.contextmanager
+def _registered_module(module: Any, path: Path) -> Iterator[list[str]]:
+    """Make `module` importable under the temporary file's name, with `__file__` set.
+
+    Yields the list of module names registered; the collection plugin adds the names
+    pytest computes for the file, and all of them are removed afterwards.
+    """
+    namespace = vars(module)
+    previous_file = namespace.get("__file__", _MISSING)
+    aliases = [path.stem]
+    sys.modules[path.stem] = module
+    namespace["__file__"] = str(path)
+    try:
+        yield aliases
+    finally:
+        for name in aliases:
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+        if previous_file is _MISSING:
+            namespace.pop("__file__", None)
+        else:
+            namespace["__file__"] = previous_file
+
+
+@contextlib.contextmanager
+def _environment_variable(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+def _call_in_thread(function, *args):
+    """Call `function` in a new thread and wait; its exception is re-raised here.
+
+    When the waiting thread is interrupted (Ctrl-C, the kernel's interrupt), the
+    KeyboardInterrupt is passed on to the worker, which is given a moment to stop.
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=target, name="ipytest", daemon=True)
+    worker.start()
+    try:
+        worker.join()
+    except KeyboardInterrupt:
+        _raise_in_thread(worker, KeyboardInterrupt)
+        worker.join(THREAD_STOP_TIMEOUT)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _raise_in_thread(thread: threading.Thread, exception: type[BaseException]) -> None:
+    if thread.ident is not None and thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(exception)
+        )
+
+
+class NotebookPlugin:
+    """The pytest plugin of a run: collects the notebook module's objects.
+
+    pytest gets the notebook module itself, as a copy without the shell's history names,
+    instead of importing the placeholder file. It also names the program `%%ipytest` in
+    usage errors, notes an interrupt, and explains an empty collection.
+    """
+
+    def __init__(self, module: Any, path: Path, aliases: list[str]) -> None:
+        self.module = module
+        self.path = path
+        self.aliases = aliases
+        self.interrupted = False
+
+    def pytest_addoption(self, parser) -> None:
+        parser.prog = PROGRAM_NAME
+
+    def pytest_configure(self, config) -> None:
+        node_id = _node_id(self.path, config.rootpath)
+        deselect = getattr(config.option, "deselect", None)
+        if deselect and node_id != self.path.name:
+            config.option.deselect = [
+                node_id + item[len(self.path.name) :] if item.startswith(self.path.name) else item
+                for item in deselect
+            ]
+        # The names under which pytest's import modes look the file up (doctests import it).
+        for name in _import_names(self.path, config.rootpath):
+            if name not in sys.modules:
+                sys.modules[name] = self.module
+                self.aliases.append(name)
+
+    def pytest_pycollect_makemodule(self, module_path: Path, parent):
+        if module_path == self.path:
+            return _notebook_module_class().from_parent(
+                parent, path=module_path, notebook=self.module
+            )
+        return None
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interrupted = True
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus) -> None:
+        if exitstatus == EXIT_NO_TESTS_COLLECTED:
+            name = getattr(self.module, "__name__", repr(self.module))
+            terminalreporter.write_line(
+                f"ipytest searched the module {name!r} (as {self.path.name}): no test "
+                "function or Test class matched, or all were deselected. Tests are functions "
+                "named test* and classes named Test*, defined in this notebook; an %%ipytest "
+                "cell deletes such names before it runs (the 'clean' option)."
+            )
+
+
+def _node_id(path: Path, rootpath: Path) -> str:
+    try:
+        return path.relative_to(rootpath).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _import_names(path: Path, rootpath: Path) -> list[str]:
+    """Module names pytest may import the file as: by package (prepend) and by rootdir."""
+    names = []
+    parts = [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").is_file():
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    names.append(".".join(parts))
+    with contextlib.suppress(ValueError):
+        names.append(".".join(path.with_suffix("").relative_to(rootpath).parts))
+    return [name for name in dict.fromkeys(names) if name != path.stem]
+
+
+@functools.cache
+def _notebook_module_class():
+    # Made on first use so that `import ipytest` does not import pytest.
+    import pytest
+
+    class NotebookModule(pytest.Module):
+        """A test module whose object is the notebook, minus the shell's bookkeeping names."""
+
+        def __init__(self, *, notebook: Any, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._notebook = notebook
+
+        def _getobj(self):
+            view = types.ModuleType(getattr(self._notebook, "__name__", "__main__"))
+            view.__dict__.update(
+                (name, value)
+                for name, value in vars(self._notebook).items()
+                if not _SHELL_NAMES.fullmatch(name)
+            )
+            return view
+
+    return NotebookModule
+
+
+def user_module() -> Any:
+    """The module of the notebook's namespace: the shell's user module, else `__main__`.
+
+    Embedded shells execute cells in a namespace that is not their module's; then a
+    stand-in object whose attributes are that namespace is returned.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        user_ns = getattr(shell, "user_ns", None)
+        module = getattr(shell, "user_module", None)
+        if isinstance(user_ns, dict):
+            if getattr(module, "__dict__", None) is user_ns:
+                return module
+            namespace = _Namespace()
+            namespace.__dict__ = user_ns
+            return namespace
+        if isinstance(module, types.ModuleType):
+            return module
+    return sys.modules["__main__"]
+
+
+class _Namespace:
+    """A module stand-in over a namespace dict (see `user_module`)."""
+
+
+def clean(pattern: Any = default, *, module: Any = None) -> None:
+    """Delete the notebook's names that match the glob `pattern` (default `"[Tt]est*"`).
+
+    Names starting with `_` are never deleted. `module` is the module to clean (default:
+    the notebook's). An `%%ipytest` cell does this before it runs, with the `clean`
+    option's pattern, so that renamed and deleted tests do not run again.
+    """
+    if pattern is default:
+        pattern = _options.DEFAULTS["clean"]
+    if not isinstance(pattern, str):
+        raise UsageError(f"clean() takes a glob pattern such as 'test_*', not {pattern!r}")
+    namespace = vars(module if module is not None else user_module())
+    for name in [name for name in namespace if _matches_clean(name, pattern)]:
+        del namespace[name]
+
+
+def _matches_clean(name: str, pattern: str) -> bool:
+    return not name.startswith("_") and fnmatch.fnmatchcase(name, pattern)
+
+
+def force_reload(*include: str, modules: dict[str, types.ModuleType] | None = None) -> None:
+    """Forget the modules named in `include` and their submodules, to import them anew.
+
+    Removes from `modules` (default `sys.modules`) every module named `name` or starting
+    with `name.`; the next `import` of it reads the source again.
+    """
+    for name in include:
+        if not isinstance(name, str):
+            raise UsageError(f"force_reload() takes module names, not {name!r}")
+    if modules is None:
+        modules = sys.modules
+    for name in [
+        name
+        for name in modules
+        if any(name == inc or name.startswith(f"{inc}.") for inc in include)
+    ]:
+        del modules[name]
+
+
+def reload(*mods: str | types.ModuleType) -> None:
+    """Reload the given modules (module objects or names) with `importlib.reload`."""
+    for mod in mods:
+        if isinstance(mod, str):
+            mod = importlib.import_module(mod)
+        elif not isinstance(mod, types.ModuleType):
+            raise UsageError(f"reload() takes modules or module names, not {mod!r}")
+        importlib.reload(mod)
+
+
+def ipytest_magic(line: str, cell: str, module: Any = None) -> None:
+    """The `%%ipytest` cell magic: clean, run the cell, then run pytest with the line's arguments.
+
+    The line holds pytest's arguments, with the placeholders of `run`. A first line
+    `# ipytest: key=value, ...` in the cell gives further keyword arguments of `run`,
+    evaluated in the notebook. If the cell's code raises, pytest does not run; with
+    `raise_on_error`, the cell then fails with `ipytest.Error`.
+    """
+    from IPython import get_ipython
+
+    run_kwargs = eval_run_kwargs(cell, module=module)
+    args = parse_magic_line(line)
+    raise_on_error = _options.resolve("raise_on_error", run_kwargs.get("raise_on_error", default))
+    target = run_kwargs.get("module") or user_module()
+    pattern = _options.current_config["clean"]
+    if pattern is not False:
+        clean(pattern, module=target)
+
+    result = get_ipython().run_cell(cell)
+    if getattr(result, "success", True) is False:
+        error = result.error_in_exec or result.error_before_exec
+        if isinstance(error, KeyboardInterrupt):
+            raise KeyboardInterrupt
+        message = (
+            f"the %%ipytest cell raised {type(error).__name__} (shown above), so its tests "
+            "were not run"
+        )
+        if raise_on_error:
+            raise Error(message)
+        print(f"ipytest: {message}", file=sys.stderr)
+        return
+    run(*args, **run_kwargs)
+
+
+class RewriteAssertTransformer(ast.NodeTransformer):
+    """The IPython AST transformer that rewrites the asserts of every executed cell.
+
+    A failing assert then explains itself as in a pytest test module. A cell the rewriter
+    cannot handle runs unchanged, with a warning.
+    """
+
+    def register_with_shell(self, shell) -> None:
+        """Add this transformer to `shell`, replacing any other assert rewriter of ipytest."""
+        transformers = shell.ast_transformers
+        positions = [index for index, item in enumerate(transformers) if _is_rewriter(item)]
+        if not positions:
+            transformers.append(self)
+            return
+        transformers[positions[0]] = self
+        for index in reversed(positions[1:]):
+            del transformers[index]
+
+    def unregister_with_shell(self, shell) -> None:
+        """Remove every assert rewriter of ipytest from `shell`."""
+        shell.ast_transformers[:] = [
+            item for item in shell.ast_transformers if not _is_rewriter(item)
+        ]
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, ast.Module):
+            try:
+                rewrite_module(node)
+            except Exception as error:
+                warnings.warn(
+                    f"ipytest could not rewrite the asserts of this cell ({type(error).__name__}: "
+                    f"{error}); it runs with plain asserts",
+                    stacklevel=2,
+                )
+        return node
+
+
+def _is_rewriter(transformer: object) -> bool:
+    # A reloaded ipytest has a new class: recognise its predecessors by name too.
+    cls = type(transformer)
+    return isinstance(transformer, RewriteAssertTransformer) or (
+        cls.__name__ == RewriteAssertTransformer.__name__ and cls.__module__ == __name__
+    )
+
+
+_RUN_KEYWORDS = (
+    "module",
+    "plugins",
+    "run_in_thread",
+    "raise_on_error",
+    "addopts",
+    "defopts",
+    "display_columns",
+    "coverage",
+)

@@ -1,0 +1,66 @@
+"""Fixtures shared by the tests: real IPython shells in fresh working directories."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+import ipytest
+from ipytest import _config, _options
+
+
+@pytest.fixture(autouse=True)
+def fresh_ipytest_state():
+    """Each test starts from ipytest's import-time configuration and restores it after."""
+    saved_config = dict(_options.current_config)
+    saved_transformer = _config._rewrite_transformer
+    saved_exit_code = ipytest.exit_code
+    yield
+    _options.current_config.clear()
+    _options.current_config.update(saved_config)
+    _config._rewrite_transformer = saved_transformer
+    ipytest.exit_code = saved_exit_code
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A fresh, empty working directory."""
+    directory = tmp_path / "work"
+    directory.mkdir()
+    monkeypatch.chdir(directory)
+    return directory
+
+
+@pytest.fixture
+def shell(workdir):
+    """A fresh real IPython InteractiveShell, the one `get_ipython()` returns."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    InteractiveShell.clear_instance()
+    main_module = sys.modules.get("__main__")
+    instance = InteractiveShell.instance()
+    try:
+        yield instance
+    finally:
+        InteractiveShell.clear_instance()
+        # The shell installs its user module as __main__; put pytest's back.
+        if main_module is not None:
+            sys.modules["__main__"] = main_module
+
+
+def run_cell(shell, source: str):
+    """Run `source` in `shell` and return IPython's ExecutionResult."""
+    return shell.run_cell(source)
+
+
+@pytest.fixture
+def leftovers(workdir):
+    """A check that a run left no temporary module file or sys.modules entry behind."""
+
+    def check() -> None:
+        assert sorted(name for name in os.listdir(workdir) if name.startswith("t_")) == []
+        assert [name for name in sys.modules if name.startswith("t_")] == []
+
+    return check
