@@ -12,8 +12,8 @@ test module:
 
 becomes, roughly,
 
-    assert (@ipytest_0 := f(x)) == [1, 2], @ipytest_ar(PLAN)
-    @ipytest_0 = None
+    assert (@ipytest_v0 := f(x)) == [1, 2], @ipytest_ar(PLAN)
+    @ipytest_v0 = None
 
 Evaluation order and short-circuiting are those of the original expression. The module is
 pure: it imports pytest only on the failure path.
@@ -27,7 +27,7 @@ import sys
 HELPER_NAME = "@ipytest_ar"
 HELPER_MODULE = "ipytest._rewrite"
 HELPER_FUNCTION = "failure"
-TEMP_PREFIX = "@ipytest_"
+TEMP_PREFIX = "@ipytest_v"
 DONT_REWRITE_MARKER = "PYTEST_DONT_REWRITE"
 
 _COMPARE_SYMBOLS = {
