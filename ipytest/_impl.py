@@ -19,6 +19,7 @@ import importlib
 import os
 import re
 import shlex
+import string
 import sys
 import threading
 import types
@@ -117,21 +118,41 @@ class ArgMapping(dict):
 
 
 def expand_args(args: Sequence[str], arg_mapping: Mapping[str, str]) -> list[str]:
-    """Replace the placeholders of each argument; literal braces are written `{{` and `}}`."""
+    """Replace the placeholders of each argument; literal braces are written `{{` and `}}`.
+
+    A placeholder is a bare name in braces; indexing, attributes, conversions and format
+    specs are refused rather than applied to the node id.
+    """
+    return [_expand_arg(arg, arg_mapping) for arg in args]
+
+
+def _expand_arg(arg: str, arg_mapping: Mapping[str, str]) -> str:
+    if not isinstance(arg, str):
+        raise UsageError(f"pytest arguments are strings, not {arg!r}")
+    hint = "placeholders are {MODULE} and {test_name}; write literal braces as {{ and }}"
+    try:
+        pieces = list(string.Formatter().parse(arg))
+    except ValueError as error:
+        raise UsageError(f"cannot expand the argument {arg!r}: {error}; {hint}") from None
     expanded = []
-    for arg in args:
-        if not isinstance(arg, str):
-            raise UsageError(f"pytest arguments are strings, not {arg!r}")
+    for literal, field, spec, conversion in pieces:
+        expanded.append(literal)
+        if field is None:
+            continue
+        if not field.isidentifier() or spec or conversion:
+            text = (
+                "{"
+                + field
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
+            )
+            raise UsageError(f"cannot expand {text} in the argument {arg!r}: {hint}")
         try:
-            expanded.append(arg.format_map(arg_mapping))
+            expanded.append(arg_mapping[field])
         except KeyError as error:
             raise UsageError(f"cannot expand the argument {arg!r}: {error.args[0]}") from None
-        except (ValueError, IndexError, AttributeError, TypeError) as error:
-            raise UsageError(
-                f"cannot expand the argument {arg!r}: {error}. Placeholders are {{MODULE}} "
-                "and {test_name}; write literal braces as {{ and }}"
-            ) from None
-    return expanded
+    return "".join(expanded)
 
 
 def eval_defopts_auto(args: Sequence[str], arg_mapping: Mapping[str, str]) -> bool:
@@ -176,7 +197,8 @@ def parse_run_options(cell: str) -> dict[str, ast.expr]:
         return {}
     accepted = ", ".join(_RUN_KEYWORDS)
     try:
-        call = ast.parse(f"run({text})", mode="eval").body
+        # The newline ends a trailing comment before the closing parenthesis.
+        call = ast.parse(f"run({text}\n)", mode="eval").body
     except SyntaxError as error:
         raise UsageError(
             f"{first_line.strip()!r} is not valid Python keyword arguments ({error.msg}); "
@@ -190,6 +212,8 @@ def parse_run_options(cell: str) -> dict[str, ast.expr]:
         )
     options = {}
     for keyword in call.keywords:
+        if keyword.arg in options:
+            raise UsageError(f"{keyword.arg!r} is given twice in {first_line.strip()!r}")
         if keyword.arg not in _RUN_KEYWORDS:
             raise UsageError(
                 f"{keyword.arg!r} in {first_line.strip()!r} is not an option of "
