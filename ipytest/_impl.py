@@ -73,6 +73,8 @@ EXIT_CODE_MEANINGS = {
 
 # How long an interrupted run waits for its pytest thread to stop before restoring state.
 THREAD_STOP_TIMEOUT = 10.0
+THREAD_POLL_INTERVAL = 0.1
+THREAD_NAME = "ipytest"
 
 _RUN_OPTIONS_LINE = re.compile(r"\s*#\s*ipytest\s*:(?P<options>.*)")
 # Names IPython keeps in the user namespace (input/output history, its own helpers) and
@@ -451,28 +453,37 @@ def _call_in_thread(function, *args):
     KeyboardInterrupt is passed on to the worker, which is given a moment to stop.
     """
     outcome: dict[str, Any] = {}
+    finished = threading.Event()
 
     def target() -> None:
         try:
             outcome["value"] = function(*args)
         except BaseException as error:
             outcome["error"] = error
+        finally:
+            finished.set()
 
-    worker = threading.Thread(target=target, name="ipytest", daemon=True)
+    worker = threading.Thread(target=target, name=THREAD_NAME, daemon=True)
     worker.start()
+    # Waiting on an Event, not on Thread.join: an interrupt inside join() can mark a
+    # running thread as stopped (CPython 3.11). Short waits notice a pending interrupt
+    # even when it did not come as a signal that breaks a blocking wait.
     try:
-        worker.join()
+        while not finished.wait(THREAD_POLL_INTERVAL):
+            pass
     except KeyboardInterrupt:
-        _raise_in_thread(worker, KeyboardInterrupt)
-        worker.join(THREAD_STOP_TIMEOUT)
+        if not finished.is_set():
+            _raise_in_thread(worker, KeyboardInterrupt)
+            finished.wait(THREAD_STOP_TIMEOUT)
         raise
+    worker.join()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
 
 
 def _raise_in_thread(thread: threading.Thread, exception: type[BaseException]) -> None:
-    if thread.ident is not None and thread.is_alive():
+    if thread.ident is not None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(thread.ident), ctypes.py_object(exception)
         )

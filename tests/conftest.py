@@ -29,6 +29,10 @@ def workdir(tmp_path, monkeypatch):
     """A fresh, empty working directory."""
     directory = tmp_path / "work"
     directory.mkdir()
+    # Settles pytest-asyncio's option, which otherwise warns in every run the tests start.
+    (directory / "pytest.ini").write_text(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+    )
     monkeypatch.chdir(directory)
     return directory
 
