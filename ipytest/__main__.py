@@ -1,12 +1,12 @@
 """`python -m ipytest NOTEBOOK`: run a notebook's code cells headless, in-process.
 
 The cells run in order in an IPython `InteractiveShell` (so magics and `%%ipytest` work),
-in the notebook's folder as a Jupyter kernel would, and their output goes to stdout after
-a line `## cell N: <first line>`. The
-run stops at the first cell that fails; a cell tagged `raises-exception` must fail
-instead, and cells tagged `skip-execution` or `nbval-skip` (e.g. one that starts an
-interactive debugger) are skipped. Exit status: 0 when every cell behaved, 1 when one did
-not (the message names it), 2 when the notebook cannot be read.
+in the notebook's folder and with that folder first on `sys.path`, as in a Jupyter
+kernel; each cell's output goes to stdout after a line `## cell N: <first line>`. The run
+stops at the first cell that fails; a cell tagged `raises-exception` must fail instead,
+and cells tagged `skip-execution` or `nbval-skip` (e.g. one that starts an interactive
+debugger) are skipped. Exit status: 0 when every cell behaved, 1 when one did not (the
+message names it), 2 when the notebook cannot be read.
 """
 
 from __future__ import annotations
@@ -89,7 +89,9 @@ def run_cells(cells: list[CodeCell], path: Path, shell: Any = None) -> CellFailu
     with contextlib.ExitStack() as stack:
         if shell is None:
             shell = stack.enter_context(_fresh_shell())
-        stack.enter_context(_working_directory(path.resolve().parent))
+        folder = path.resolve().parent
+        stack.enter_context(_working_directory(folder))
+        stack.enter_context(_first_on_sys_path(folder))
         for cell in cells:
             if cell.tags & SKIP_TAGS:
                 continue
@@ -120,6 +122,18 @@ def _working_directory(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.chdir(previous)
+
+
+@contextlib.contextmanager
+def _first_on_sys_path(directory: Path) -> Iterator[None]:
+    # A kernel imports modules next to the notebook: its sys.path starts with "".
+    entry = str(directory)
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(entry)
 
 
 def main(argv: list[str] | None = None) -> int:
