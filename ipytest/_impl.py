@@ -201,9 +201,11 @@ def parse_run_options(cell: str) -> dict[str, ast.expr]:
     try:
         # The newline ends a trailing comment before the closing parenthesis.
         call = ast.parse(f"run({text}\n)", mode="eval").body
-    except SyntaxError as error:
+    except (SyntaxError, ValueError) as error:
+        # Python 3.10 raises ValueError for a NUL character, later versions SyntaxError.
+        reason = error.msg if isinstance(error, SyntaxError) else str(error)
         raise UsageError(
-            f"{first_line.strip()!r} is not valid Python keyword arguments ({error.msg}); "
+            f"{first_line.strip()!r} is not valid Python keyword arguments ({reason}); "
             f"write e.g. '{RUN_OPTIONS_MARKER} raise_on_error=True, addopts=(\"-v\",)' with "
             f"the keywords of ipytest.run(): {accepted}"
         ) from None
