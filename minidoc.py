@@ -4,8 +4,9 @@
     python minidoc.py --check   # exit 1 if Readme.md is not what this would write
 
 The reference goes between the lines `<!-- minidoc start -->` and `<!-- minidoc end -->`.
-It documents, in this order, every name of `ipytest.__all__` and of each module in
-`MODULES` below (its docstring, then its own `__all__`). Docstrings are Markdown.
+It documents, in this order, every name of `ipytest.__all__`, `ipytest.exit_code`, the
+`%%ipytest` magic, and each module in `MODULES` below (its docstring, then its own
+`__all__`). Docstrings are Markdown.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ START_MARKER = "<!-- minidoc start -->"
 END_MARKER = "<!-- minidoc end -->"
 # Modules documented after ipytest itself: their docstring, then the names of their __all__.
 MODULES: list[str] = []
+# Documented after ipytest.__all__ under the name a user types: (heading, module, attribute).
+EXTRAS = [("%%ipytest ARGS", "ipytest._impl", "ipytest_magic")]
+EXIT_CODE_TEXT = (
+    "#### `ipytest.exit_code`\n\n"
+    "The exit code of the last run (an int), also after a run that raised; None before the "
+    "first run."
+)
 
 
 def render() -> str:
@@ -28,6 +36,10 @@ def render() -> str:
     import ipytest
 
     parts = [_render_object(f"ipytest.{name}", getattr(ipytest, name)) for name in ipytest.__all__]
+    parts.append(EXIT_CODE_TEXT)
+    for heading, module_name, attribute in EXTRAS:
+        obj = getattr(importlib.import_module(module_name), attribute)
+        parts.append(f"#### `{heading}`\n\n{_docstring(obj)}")
     for module_name in MODULES:
         module = importlib.import_module(module_name)
         parts.append(f"### `{module_name}`\n\n{_docstring(module)}")
