@@ -16,6 +16,7 @@ import ctypes
 import fnmatch
 import functools
 import importlib
+import inspect
 import os
 import re
 import shlex
@@ -743,13 +744,9 @@ def _is_rewriter(transformer: object) -> bool:
     )
 
 
-_RUN_KEYWORDS = (
-    "module",
-    "plugins",
-    "run_in_thread",
-    "raise_on_error",
-    "addopts",
-    "defopts",
-    "display_columns",
-    "coverage",
+# The keywords a `# ipytest:` comment may set: those of run().
+_RUN_KEYWORDS = tuple(
+    name
+    for name, parameter in inspect.signature(run).parameters.items()
+    if parameter.kind is parameter.KEYWORD_ONLY
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -373,43 +374,40 @@ def test_pytest_does_not_scan_the_shell_history(configured):
     assert not [name for name in seen if name.startswith("@")]
 
 
-def test_shell_whose_user_module_is_not_main(workdir, capsys, leftovers):
+@contextlib.contextmanager
+def custom_shell(**namespaces):
+    """A real shell made with the given `user_module`/`user_ns`, cleared afterwards."""
     from IPython.core.interactiveshell import InteractiveShell
 
-    module = types.ModuleType("vscode_namespace")
     InteractiveShell.clear_instance()
     main_module = sys.modules["__main__"]
-    shell = InteractiveShell.instance(user_module=module)
+    module = namespaces.get("user_module")
     try:
+        yield InteractiveShell.instance(**namespaces)
+    finally:
+        InteractiveShell.clear_instance()
+        sys.modules["__main__"] = main_module
+        if module is not None:
+            sys.modules.pop(module.__name__, None)
+
+
+def test_shell_whose_user_module_is_not_main(workdir, capsys, leftovers):
+    with custom_shell(user_module=types.ModuleType("vscode_namespace")) as shell:
         ipytest.autoconfig()
         cell(shell, "%%ipytest\ndef test_here():\n    pass\n")
         assert ipytest.exit_code == 0
         assert "1 passed" in output(capsys)[0]
-    finally:
-        InteractiveShell.clear_instance()
-        sys.modules["__main__"] = main_module
-        sys.modules.pop("vscode_namespace", None)
     leftovers()
 
 
-def test_embedded_shell_with_a_separate_namespace(workdir, capsys, leftovers):
-    from IPython.core.interactiveshell import InteractiveShell
-
-    module = types.ModuleType("host_module")
+def test_embedded_shell_with_a_separate_namespace(workdir, leftovers):
     namespace: dict = {}
-    InteractiveShell.clear_instance()
-    main_module = sys.modules["__main__"]
-    shell = InteractiveShell.instance(user_module=module, user_ns=namespace)
-    try:
+    with custom_shell(user_module=types.ModuleType("host_module"), user_ns=namespace) as shell:
         ipytest.autoconfig()
         cell(shell, "%%ipytest\ndef test_here():\n    pass\n")
         assert ipytest.exit_code == 0
         assert "test_here" in namespace
         assert "__file__" not in namespace
-    finally:
-        InteractiveShell.clear_instance()
-        sys.modules["__main__"] = main_module
-        sys.modules.pop("host_module", None)
     leftovers()
 
 
