@@ -394,7 +394,9 @@ def _run(args: Sequence[str], module: Any, plugins: tuple, options: dict[str, An
         full_args += user_args
         defopts = options["defopts"]
         if defopts is True or (defopts == "auto" and eval_defopts_auto(user_args, arg_mapping)):
-            full_args.append(arg_mapping["MODULE"])
+            # First: last, it would be taken as the value of an option with an optional
+            # one, like pytest-cov's `%%ipytest --cov`.
+            full_args.insert(0, arg_mapping["MODULE"])
 
         aliases = stack.enter_context(_registered_module(module, path))
         stack.enter_context(_environment_variable("COLUMNS", str(options["display_columns"])))
@@ -701,6 +703,7 @@ def ipytest_magic(line: str, cell: str, module: Any = None) -> None:
     if pattern is not False:
         clean(pattern, module=target)
 
+    shell = get_ipython()
     with contextlib.ExitStack() as stack:
         recording = None
         coverage = _options.resolve("coverage", run_kwargs.get("coverage", default))
@@ -711,8 +714,7 @@ def ipytest_magic(line: str, cell: str, module: Any = None) -> None:
             from .cov import CellRecording
 
             recording = CellRecording()
-            stack.enter_context(recording.record())
-        shell = get_ipython()
+            stack.enter_context(recording.record(shell))
         stack.enter_context(_calling_cell_count(shell))
         result = shell.run_cell(cell)
     if getattr(result, "success", True) is False:

@@ -66,6 +66,9 @@ MISSING_CELL_SOURCE = (
 # `name_cells_as_files` gives a terminal IPython shell.
 CELL_DIRECTORY_PREFIX = "ipython_"
 
+# The coverage.py core that supports file tracer plugins.
+TRACER_CORE = "ctrace"
+
 _TRUE_WORDS = ("true", "yes", "on", "1")
 _FALSE_WORDS = ("false", "no", "off", "0")
 
@@ -154,6 +157,11 @@ class CellPlugin(CoveragePlugin):
     def configure(self, config: Any) -> None:
         # Kept to read the exclusion regexes when reporting: they may change until then.
         self._config = config
+        # coverage.py's sys.monitoring core (the default from Python 3.14) disables file
+        # tracers: ask for the C tracer unless a core was chosen.
+        with contextlib.suppress(ConfigError):
+            if config.get_option("run:core") is None:
+                config.set_option("run:core", TRACER_CORE)
 
     def file_tracer(self, filename: str) -> CellFileTracer | None:
         if is_cell_filename(filename):
@@ -329,11 +337,11 @@ def _file_like_code_name(raw_code: str, transformed_code: str, number: int) -> s
 class CellRecording:
     """The coverage data of code run before a pytest run, to add to the run's data.
 
-    `record()` measures a block (the body of an `%%ipytest` cell) with a private
-    coverage.py instance, always with branch data; `pytest_plugin()` then gives the run
-    a plugin that adds the recorded lines (or arcs, for `--cov-branch`) to pytest-cov's
-    data when the tests are done, for the files the run itself measured. The run's
-    configuration thus still decides what is measured.
+    `record(shell)` measures the code a shell runs in a block (the body of an
+    `%%ipytest` cell) with a private coverage.py instance, always with branch data;
+    `pytest_plugin()` then gives the run a plugin that adds the recorded lines (or arcs,
+    for `--cov-branch`) to pytest-cov's data when the tests are done, for the files the
+    run itself measured. The run's configuration thus still decides what is measured.
     """
 
     def __init__(self) -> None:
@@ -341,19 +349,39 @@ class CellRecording:
         self._outer: Any = None
 
     @contextlib.contextmanager
-    def record(self) -> Iterator[None]:
+    def record(self, shell: Any) -> Iterator[None]:
+        """Measure the code `shell` runs in this block (its cells' code, not IPython's).
+
+        Measuring starts when the shell first executes compiled code, so that IPython's
+        own work before (transforming and compiling the cell) runs at full speed.
+        """
         import coverage
 
         self._outer = coverage.Coverage.current()
         recorder = coverage.Coverage(data_file=None, branch=True, config_file=False)
         recorder.set_option("run:plugins", [PLUGIN_NAME])
+        # ipytest's own code (its assert rewriter runs in every cell) is no notebook code.
+        recorder.set_option("run:omit", [os.path.join(os.path.dirname(__file__), "*")])
         recorder.set_option("run:disable_warnings", ["no-data-collected"])
-        recorder.start()
+        run_code = shell.run_code
+        started = False
+
+        async def measured_run_code(*args: Any, **kwargs: Any) -> Any:
+            nonlocal started
+            if not started:
+                recorder.start()
+                started = True
+            return await run_code(*args, **kwargs)
+
+        shell.run_code = measured_run_code
         try:
             yield
         finally:
-            recorder.stop()
-            self.data = recorder.get_data()
+            if vars(shell).get("run_code") is measured_run_code:
+                del shell.run_code
+            if started:
+                recorder.stop()
+                self.data = recorder.get_data()
 
     def pytest_plugin(self) -> object:
         return _recorded_cells_plugin_class()(self)

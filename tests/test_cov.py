@@ -394,6 +394,18 @@ def test_shell_with_a_user_coveragerc_and_cov(shell, workdir):
     assert lines_of(by_source(shell, files, "def test_sign")) == BODY_LINES
 
 
+def test_shell_cov_as_the_last_argument_does_not_swallow_the_module(shell, workdir):
+    (workdir / ".coveragerc").write_text(
+        "[run]\nplugins = ipytest.cov\n[json]\noutput = report.json\n", encoding="utf-8"
+    )
+    run_cells(shell, "import ipytest, ipytest.cov\nipytest.autoconfig()")
+    cov.name_cells_as_files(shell)
+    run_cells(shell, HELPER_CELL, f"%%ipytest --cov-report=json --cov\n{TEST_BODY}")
+    assert ipytest.exit_code == 0
+    report = json.loads((workdir / "report.json").read_text(encoding="utf-8"))
+    assert lines_of(by_source(shell, cell_files(report), "def test_sign")) == BODY_LINES
+
+
 def test_shell_coverage_true_applies_the_users_exclusions(shell, workdir):
     (workdir / ".coveragerc").write_text(
         "[report]\nexclude_also =\n    def unused\n", encoding="utf-8"
