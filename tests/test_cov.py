@@ -8,6 +8,7 @@ import json
 import linecache
 import os
 import re
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -290,12 +291,65 @@ def test_merged_config_keeps_every_user_setting_and_adds_the_plugin(tmp_path, fi
     assert ("[#]\\s*unreachable" in result.exclude_also) is (filename == "pyproject.toml")
     assert result.precision == 1
     assert result.paths == original.paths == {"source": ["src/", "*/site-packages/"]}
+    same_settings(result, original)
+
+
+def same_settings(merged: CoverageConfig, original: CoverageConfig) -> None:
     for attribute, _, *kind in CoverageConfig.CONFIG_FILE_OPTIONS:
-        value = getattr(result, attribute)
+        value = getattr(merged, attribute)
         if kind == ["regexlist"]:
             value = [re.sub(r"^\[([#;])\]", r"\1", regex) for regex in value]
-        if attribute != "plugins":
+        if attribute == "plugins":
+            assert value[0] == "ipytest.cov"
+            value = [name for name in value if name != "ipytest.cov"]
+            assert value == [name for name in original.plugins if name != "ipytest.cov"]
+        else:
             assert value == getattr(original, attribute), attribute
+    assert merged.paths == original.paths
+
+
+_SECTIONS = st.sampled_from(["[run]", "[report]", "[paths]", "[html]", "[ipytest.cov]", "[x"])
+_KEYS = st.sampled_from(
+    [
+        "branch",
+        "omit",
+        "source",
+        "exclude_lines",
+        "exclude_also",
+        "precision",
+        "plugins",
+        "data_file",
+        "title",
+        "sort",
+        "skip_covered",
+        "fail_under",
+        "src",
+        "translate_cell_filenames",
+    ]
+)
+_VALUES = st.lists(
+    st.sampled_from([*"ab1 .*/#;$%{}[]\\:=,\t-_'\"", "\n    ", "\n"]), max_size=20
+).map("".join)
+
+
+@given(st.lists(st.tuples(_SECTIONS, _KEYS, _VALUES), max_size=8))
+def test_merged_config_of_any_rcfile_reads_back_the_same_or_raises_config_error(entries):
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / ".coveragerc"
+        path.write_text(
+            "".join(f"{section}\n{key} = {value}\n" for section, key, value in entries),
+            encoding="utf-8",
+        )
+        try:
+            text = cov.merged_config_text(path)
+        except ConfigError:
+            return
+        original, merged = CoverageConfig(), CoverageConfig()
+        original.from_file(str(path), lambda message: None, our_file=True)
+        merged_path = Path(directory) / "merged.ini"
+        merged_path.write_text(text, encoding="utf-8")
+        assert merged.from_file(str(merged_path), lambda message: None, our_file=True)
+        same_settings(merged, original)
 
 
 def test_merged_config_keeps_plugin_options_and_other_plugins(tmp_path):
