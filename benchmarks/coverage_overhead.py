@@ -42,15 +42,42 @@ def run_cell(shell, source: str) -> float:
     return elapsed
 
 
+@contextlib.contextmanager
+def timed_methods(cls: type, names: list[str], into: dict[str, list[float]]):
+    """Time calls of the methods `names` of `cls` (pytest-cov's phases) into `into`."""
+    originals = {name: getattr(cls, name) for name in names}
+
+    def timer(name: str, method):
+        def wrapper(self, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                into.setdefault(name, []).append(time.perf_counter() - start)
+
+        return wrapper
+
+    for name, method in originals.items():
+        setattr(cls, name, timer(name, method))
+    try:
+        yield
+    finally:
+        for name, method in originals.items():
+            setattr(cls, name, method)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--profile", action="store_true", help="also print a cProfile")
     options = parser.parse_args()
 
     from IPython.core.interactiveshell import InteractiveShell
+    from pytest_cov.engine import Central, CovController
 
     import ipytest
     import ipytest.cov
+    from ipytest import _impl
 
     workdir = tempfile.mkdtemp()
     os.chdir(workdir)
@@ -60,35 +87,62 @@ def main() -> None:
     ipytest.autoconfig()
     ipytest.cov.name_cells_as_files(shell)
 
+    plain = f"%%ipytest -q\n{CELL}"
+    measured = f"%%ipytest -q --cov --cov-report=\n{CELL}"
+    reported = f"%%ipytest -q --cov --cov-report=term\n{CELL}"
     variants = {
-        "%%ipytest": f"%%ipytest -q\n{CELL}",
-        "%%ipytest --cov": f"%%ipytest -q --cov --cov-report=\n{CELL}",
-        "%%ipytest --cov --cov-report=term": f"%%ipytest -q --cov\n{CELL}",
+        "%%ipytest": plain,
+        "%%ipytest --cov": measured,
+        "  ... --cov-report=term": reported,
     }
     for source in variants.values():
         run_cell(shell, source)  # warm up imports and caches
     timings: dict[str, list[float]] = {name: [] for name in variants}
+    timings["  ... without recording the cell"] = []
+    phases: dict[str, list[float]] = {}
+    requested = _impl.coverage_requested
     for _ in range(options.rounds):
         for name, source in variants.items():
-            timings[name].append(run_cell(shell, source))
+            with (
+                timed_methods(Central, ["start", "finish"], phases),
+                timed_methods(CovController, ["summary"], phases),
+            ):
+                timings[name].append(run_cell(shell, source))
             if ipytest.exit_code != 0:
                 raise SystemExit(f"{name}: pytest exited with {ipytest.exit_code}")
+        _impl.coverage_requested = lambda *args: False
+        try:
+            timings["  ... without recording the cell"].append(run_cell(shell, measured))
+        finally:
+            _impl.coverage_requested = requested
 
-    base = statistics.median(timings["%%ipytest"])
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    base = medians["%%ipytest"]
     print(f"{TESTS} tests, median of {options.rounds} rounds, Python {sys.version.split()[0]}")
-    for name, values in timings.items():
-        median = statistics.median(values)
+    for name, median in medians.items():
         print(f"  {name:<36} {median * 1000:8.1f} ms   {median / base:5.2f}x")
 
-    profiler = cProfile.Profile()
-    profiler.enable()
-    run_cell(shell, variants["%%ipytest --cov"])
-    profiler.disable()
-    text = io.StringIO()
-    stats = pstats.Stats(profiler, stream=text).sort_stats("cumulative")
-    stats.print_stats(r"(coverage|pytest_cov|ipytest)[/\\]", 25)
-    print("\nWhere the time of one `%%ipytest --cov` run goes (cumulative):")
-    print(text.getvalue())
+    start = statistics.median(phases["start"])
+    finish = statistics.median(phases["finish"])
+    report = statistics.median(phases.get("summary", [0.0]))
+    recording = medians["%%ipytest --cov"] - medians["  ... without recording the cell"]
+    tracing = medians["  ... without recording the cell"] - base - start - finish
+    print("\nWhere the extra time of `%%ipytest --cov` goes (medians, ms):")
+    print(f"  pytest-cov start (two coverage.py instances)  {start * 1000:7.1f}")
+    print(f"  pytest-cov finish (save, combine)             {finish * 1000:7.1f}")
+    print(f"  tracing while pytest runs (the rest)          {tracing * 1000:7.1f}")
+    print(f"  recording the %%ipytest cell's code           {recording * 1000:7.1f}")
+    print(f"  a term report, when asked for                 {report * 1000:7.1f}")
+
+    if options.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        run_cell(shell, measured)
+        profiler.disable()
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text).sort_stats("cumulative")
+        stats.print_stats(r"(coverage|pytest_cov|ipytest)[/\\]", 25)
+        print(text.getvalue())
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ __all__ = [
     "CellFileTracer",
     "CellPlugin",
     "coverage_init",
+    "is_cell_filename",
     "name_cells_as_files",
     "translate_cell_filenames",
 ]
