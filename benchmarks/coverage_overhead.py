@@ -2,10 +2,13 @@
 
 Runs both in a real IPython InteractiveShell (cells named as in Jupyter, with
 `ipytest.cov.name_cells_as_files`), in a temporary folder whose `.coveragerc` loads the
-`ipytest.cov` plugin, and prints the median of several rounds, the ratio, and a
-profile of one `--cov` run. The original ipytest costs 1.56-1.68x here; the aim is 1.3x.
+`ipytest.cov` plugin, and prints the median of several rounds, the ratios, and where the
+extra time goes: pytest-cov's start and finish (timed), recording the cell's code (a run
+without it), and the tracing while pytest runs (what remains; cProfile cannot see the C
+tracer, `--profile` prints it anyway). The original ipytest costs 1.56-1.68x here; the
+aim is 1.3x.
 
-    uv run python benchmarks/coverage_overhead.py [--rounds N]
+    uv run python benchmarks/coverage_overhead.py [--rounds N] [--profile]
 """
 
 from __future__ import annotations
