@@ -567,3 +567,22 @@ def test_kernel_cells_keep_their_filenames_without_translation(tmp_path):
     assert len(files) == 2
     assert all("ipykernel_" in name for name in files)
     assert sorted(len(data["executed_lines"]) for data in files.values()) == [2, 7]
+
+
+def test_report_of_combined_data_with_another_kernels_cell_does_not_fail(workdir):
+    import coverage
+    from coverage.data import CoverageData
+
+    other_kernel_cell = "/tmp/ipykernel_999999/12345.py"
+    assert other_kernel_cell not in linecache.cache
+    (workdir / ".coveragerc").write_text("[run]\nplugins = ipytest.cov\n", encoding="utf-8")
+    data = CoverageData(basename=str(workdir / ".coverage"))
+    data.add_lines({other_kernel_cell: [1, 2]})
+    data.add_file_tracers({other_kernel_cell: "ipytest.cov.CellPlugin"})
+    data.write()
+
+    measurement = coverage.Coverage()
+    measurement.load()
+    measurement.json_report(outfile=str(workdir / "report.json"))
+    report = json.loads((workdir / "report.json").read_text(encoding="utf-8"))
+    assert report["files"][other_kernel_cell]["summary"]["num_statements"] == 0
