@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import functools
 import hashlib
 import io
 import linecache
@@ -136,7 +137,12 @@ def parse_plugin_options(options: Mapping[str, Any]) -> dict[str, bool]:
 
 
 def coverage_init(reg: Any, options: Mapping[str, Any]) -> None:
-    """The entry point coverage.py calls for `plugins = ipytest.cov`."""
+    """The entry point coverage.py calls for `plugins = ipytest.cov`.
+
+    `options` are those of the `[ipytest.cov]` section; the only one is
+    `translate_cell_filenames` (a boolean, see `translate_cell_filenames()`). Unknown
+    options and values that are no booleans raise coverage.py's `ConfigError`.
+    """
     plugin = CellPlugin(parse_plugin_options(options))
     reg.add_file_tracer(plugin)
     reg.add_configurer(plugin)
@@ -402,28 +408,23 @@ class CellRecording:
             data.add_lines({name: self.data.lines(name) or [] for name in files})
 
 
-_recorded_plugin_class: type | None = None
-
-
+@functools.cache
 def _recorded_cells_plugin_class() -> type:
-    global _recorded_plugin_class
-    if _recorded_plugin_class is None:
-        import pytest
+    import pytest
 
-        class RecordedCells:
-            def __init__(self, recording: CellRecording) -> None:
-                self.recording = recording
+    class RecordedCells:
+        def __init__(self, recording: CellRecording) -> None:
+            self.recording = recording
 
-            # Innermost wrapper: runs after the tests, before pytest-cov stops measuring.
-            @pytest.hookimpl(hookwrapper=True, trylast=True)
-            def pytest_runtestloop(self, session):
-                yield
-                import coverage
+        # Innermost wrapper: runs after the tests, before pytest-cov stops measuring.
+        @pytest.hookimpl(hookwrapper=True, trylast=True)
+        def pytest_runtestloop(self, session):
+            yield
+            import coverage
 
-                self.recording.add_to(coverage.Coverage.current())
+            self.recording.add_to(coverage.Coverage.current())
 
-        _recorded_plugin_class = RecordedCells
-    return _recorded_plugin_class
+    return RecordedCells
 
 
 # The configuration of `coverage=True` when the user has one of their own.
@@ -472,17 +473,24 @@ def _set(parser: configparser.ConfigParser, section: str, option: str, value: st
 
 
 def _ini_value(value: Any, regexes: bool) -> str:
-    """A value as coverage.py's INI reader reads it back: `$` doubled, lists one per line."""
+    """A value as coverage.py's INI reader reads it back: `$` doubled, lists split.
+
+    Plain lists are read split at commas and newlines, regex lists at newlines; a
+    continuation line starting with `#` or `;` would be read as a comment.
+    """
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, str):
         return value.replace("$", "$$")
-    if isinstance(value, Iterable):
-        items = [str(item).replace("$", "$$") for item in value]
-        if regexes:
-            # A continuation line starting with # or ; would be read as a comment.
-            items = [
-                f"[{item[0]}]{item[1:]}" if item[:1] in "#;" and item else item for item in items
-            ]
+    if not isinstance(value, Iterable):
+        return str(value)
+    items = [str(item).replace("$", "$$") for item in value]
+    if regexes:
+        # `[#]` matches what `#` matches.
+        items = [f"[{item[0]}]{item[1:]}" if item[:1] in ("#", ";") else item for item in items]
         return "".join(f"\n{item}" for item in items)
-    return str(value)
+    if any("," in item or "\n" in item for item in items):
+        if any(item.lstrip()[:1] in ("#", ";") for item in items):
+            raise ConfigError(f"the list {value!r} cannot be written to an INI file")
+        return "".join(f"\n{item}" for item in items)
+    return ", ".join(items)

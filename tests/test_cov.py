@@ -361,7 +361,8 @@ def test_merged_config_keeps_plugin_options_and_other_plugins(tmp_path):
     )
     parser = configparser.ConfigParser(interpolation=None)
     parser.read_string(cov.merged_config_text(path))
-    assert parser["run"]["plugins"].split() == ["ipytest.cov", "other.plugin"]
+    plugins = [name.strip() for name in re.split(r"[,\n]", parser["run"]["plugins"])]
+    assert [name for name in plugins if name] == ["ipytest.cov", "other.plugin"]
     assert parser["ipytest.cov"]["translate_cell_filenames"] == "yes"
 
 
