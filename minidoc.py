@@ -21,7 +21,7 @@ README = Path(__file__).with_name("Readme.md")
 START_MARKER = "<!-- minidoc start -->"
 END_MARKER = "<!-- minidoc end -->"
 # Modules documented after ipytest itself: their docstring, then the names of their __all__.
-MODULES: list[str] = []
+MODULES = ["ipytest.cov"]
 # Documented after ipytest.__all__ under the name a user types: (heading, module, attribute).
 EXTRAS = [("%%ipytest ARGS", "ipytest._impl", "ipytest_magic")]
 EXIT_CODE_TEXT = (

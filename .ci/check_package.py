@@ -19,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_CHECK = (
-    "import importlib.resources, ipytest, ipytest._impl; "
+    "import importlib.resources, ipytest, ipytest._impl, ipytest.cov; "
+    "assert importlib.resources.files('ipytest').joinpath('coveragerc').is_file(); "
     "print(ipytest.__version__, sorted(ipytest.__all__))"
 )
 

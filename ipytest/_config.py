@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from . import _impl
@@ -106,5 +107,14 @@ def _apply_to_shell(changes: dict[str, Any]) -> None:
             if shell is not None:
                 _impl.RewriteAssertTransformer().unregister_with_shell(shell)
             _rewrite_transformer = None
+    # Only import the plugin (and coverage.py with it) when coverage is wanted or was on.
+    if (
+        "coverage" in changes
+        and shell is not None
+        and (changes["coverage"] or "ipytest.cov" in sys.modules)
+    ):
+        from . import cov
+
+        cov.name_cells_as_files(shell, changes["coverage"])
     if changes.get("magics") and shell is not None:
         shell.register_magic_function(_impl.ipytest_magic, "cell", "ipytest")

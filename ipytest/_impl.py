@@ -20,8 +20,10 @@ import inspect
 import os
 import re
 import shlex
+import shutil
 import string
 import sys
+import tempfile
 import threading
 import types
 import warnings
@@ -56,6 +58,9 @@ MODULE_FILE_HEADER = (
     "# notebook's objects in its place. Delete it if a crashed run left it behind.\n"
 )
 COVERAGE_PLUGIN_PACKAGE = "pytest-cov"
+# The coverage.py configuration of `coverage=True`, shipped with ipytest.
+COVERAGE_CONFIG_FILE = Path(__file__).with_name("coveragerc")
+MERGED_COVERAGE_PREFIX = "ipytest-coverage-"
 
 # pytest exit codes (pytest.ExitCode), spelled out to keep `import ipytest` free of pytest.
 EXIT_OK = 0
@@ -285,20 +290,71 @@ def check_coverage_available() -> None:
         )
 
 
-def coverage_args(root: Path) -> list[str]:
-    """pytest-cov's arguments for `coverage=True`."""
+def coverage_requested(args: Sequence[str], addopts: Sequence[str], coverage: bool) -> bool:
+    """Whether a run measures coverage: `coverage=True`, or `--cov` without `--no-cov`.
+
+    Only the run's own arguments are seen, not those of pytest's ini files.
+    """
+    arguments = [*addopts, *args]
+    if "--no-cov" in arguments:
+        return False
+    return coverage or any(arg == "--cov" or arg.startswith("--cov=") for arg in arguments)
+
+
+_warned_coverage_configs: set[tuple[Path, ...]] = set()
+
+
+@contextlib.contextmanager
+def coverage_args(root: Path) -> Iterator[list[str]]:
+    """pytest-cov's arguments for `coverage=True`, valid until the context ends.
+
+    Without a coverage configuration in `root`, they name ipytest's `coveragerc`. With
+    one, they name a temporary copy of the user's configuration (the one coverage.py
+    would read) with the `ipytest.cov` plugin added, so that its `source`, `omit` and
+    exclusions still apply; a warning, once, says so.
+    """
     check_coverage_available()
-    config_file = Path(__file__).with_name("coveragerc")
     existing = find_coverage_configs(root)
-    if existing:
-        names = ", ".join(str(path) for path in existing)
+    if not existing:
+        yield ["--cov", f"--cov-config={COVERAGE_CONFIG_FILE}"]
+        return
+
+    from . import cov
+
+    names = ", ".join(str(path) for path in existing)
+    try:
+        text = cov.merged_config_text(existing[0])
+    except Exception as error:
         warnings.warn(
-            f"ipytest's coverage=True uses its own coverage configuration; the configuration "
-            f"in {names} is not read. To use yours, add 'ipytest.cov' to its [run] plugins "
-            "and pass --cov instead of coverage=True.",
-            stacklevel=3,
+            f"ipytest's coverage=True could not read the coverage configuration in "
+            f"{existing[0]} ({error}); it uses its own configuration, and {names} is not "
+            "read.",
+            stacklevel=4,
         )
-    return ["--cov", f"--cov-config={config_file}"]
+        yield ["--cov", f"--cov-config={COVERAGE_CONFIG_FILE}"]
+        return
+
+    if tuple(existing) not in _warned_coverage_configs:
+        _warned_coverage_configs.add(tuple(existing))
+        ignored = [str(path) for path in existing[1:]]
+        warnings.warn(
+            f"ipytest's coverage=True measures with your coverage configuration in "
+            f"{existing[0]}, with the ipytest.cov plugin added to its [run] plugins"
+            + (
+                f"; coverage.py reads no other file, so {', '.join(ignored)} is not read"
+                if ignored
+                else ""
+            )
+            + ".",
+            stacklevel=4,
+        )
+    directory = Path(tempfile.mkdtemp(prefix=MERGED_COVERAGE_PREFIX))
+    try:
+        config_file = directory / COVERAGE_CONFIG_FILE.name
+        config_file.write_text(text, encoding="utf-8")
+        yield ["--cov", f"--cov-config={config_file}"]
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def run(
@@ -363,11 +419,13 @@ def _run(args: Sequence[str], module: Any, plugins: tuple, options: dict[str, An
         user_args = expand_args(args, arg_mapping)
         full_args = [*options["addopts"]]
         if options["coverage"]:
-            full_args += coverage_args(cwd)
+            full_args += stack.enter_context(coverage_args(cwd))
         full_args += user_args
         defopts = options["defopts"]
         if defopts is True or (defopts == "auto" and eval_defopts_auto(user_args, arg_mapping)):
-            full_args.append(arg_mapping["MODULE"])
+            # First: last, it would be taken as the value of an option with an optional
+            # one, like pytest-cov's `%%ipytest --cov`.
+            full_args.insert(0, arg_mapping["MODULE"])
 
         aliases = stack.enter_context(_registered_module(module, path))
         stack.enter_context(_environment_variable("COLUMNS", str(options["display_columns"])))
@@ -683,7 +741,20 @@ def ipytest_magic(line: str, cell: str, module: Any = None) -> None:
     if pattern is not False:
         clean(pattern, module=target)
 
-    result = get_ipython().run_cell(cell)
+    shell = get_ipython()
+    with contextlib.ExitStack() as stack:
+        recording = None
+        coverage = _options.resolve("coverage", run_kwargs.get("coverage", default))
+        addopts = _options.resolve("addopts", run_kwargs.get("addopts", default))
+        if coverage_requested(args, addopts, coverage) and importlib.util.find_spec("coverage"):
+            # The body runs before pytest-cov measures: record it so that its def and
+            # module-level lines count as executed.
+            from .cov import CellRecording
+
+            recording = CellRecording()
+            stack.enter_context(recording.record(shell))
+        stack.enter_context(_calling_cell_count(shell))
+        result = shell.run_cell(cell)
     if getattr(result, "success", True) is False:
         error = result.error_in_exec or result.error_before_exec
         if isinstance(error, KeyboardInterrupt):
@@ -696,7 +767,34 @@ def ipytest_magic(line: str, cell: str, module: Any = None) -> None:
             raise Error(message)
         print(f"ipytest: {message}", file=sys.stderr)
         return
+    if recording is not None:
+        run_kwargs["plugins"] = (*run_kwargs.get("plugins", ()), recording.pytest_plugin())
     run(*args, **run_kwargs)
+
+
+@contextlib.contextmanager
+def _calling_cell_count(shell: Any) -> Iterator[None]:
+    """Run an `%%ipytest` body under the execution count of the cell that holds it.
+
+    IPython counts a cell before running it, so the body would otherwise be compiled as
+    the next cell: `In[N+1]` in tracebacks and coverage reports instead of `In[N]`.
+    """
+    counts = getattr(getattr(shell, "compile", None), "_filename_map", None)
+    frame = sys._getframe(1)
+    number = None
+    while frame is not None and isinstance(counts, dict) and number is None:
+        number = counts.get(frame.f_code.co_filename)
+        frame = frame.f_back
+    if number is None or number == shell.execution_count:
+        yield
+        return
+    saved = shell.execution_count
+    shell.execution_count = number
+    try:
+        yield
+    finally:
+        # A body that ran cells of its own with history moved the count on: keep that.
+        shell.execution_count = saved + (shell.execution_count - number)
 
 
 class RewriteAssertTransformer(ast.NodeTransformer):

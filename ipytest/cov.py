@@ -1,0 +1,496 @@
+"""Coverage of notebook cells: a coverage.py plugin for the code of IPython cells.
+
+IPython compiles each cell under a made-up filename and keeps its source in `linecache`;
+no file of that name exists. Left alone, coverage.py either skips such code or fails to
+report it ("No source for code"). With this plugin, coverage.py measures cells and
+reports each one as a file, with its source taken from `linecache`:
+
+```ini
+# .coveragerc beside the notebook
+[run]
+plugins =
+    ipytest.cov
+```
+
+`ipytest.autoconfig(coverage=True)` does this for you (see the Readme's Coverage
+section). The plugin takes one option, in a section named after it:
+
+```ini
+[ipytest.cov]
+translate_cell_filenames = true
+```
+
+coverage.py imports this module in every process it measures, so it imports nothing
+beyond coverage.py and the standard library at module level.
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import functools
+import hashlib
+import io
+import linecache
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from coverage import CoveragePlugin, FileTracer
+from coverage.exceptions import ConfigError
+from coverage.python import PythonFileReporter
+
+__all__ = [
+    "CellFileReporter",
+    "CellFileTracer",
+    "CellPlugin",
+    "coverage_init",
+    "is_cell_filename",
+    "name_cells_as_files",
+    "translate_cell_filenames",
+]
+
+PLUGIN_NAME = "ipytest.cov"
+TRANSLATE_OPTION = "translate_cell_filenames"
+CELL_LABEL = "In[{number}]"
+REPEATED_CELL_LABEL = "In[{number}/{index}]"
+# What a report shows for a cell whose source this process does not have (a cell of
+# another kernel, or one dropped from linecache): an honest empty file, not a crash.
+MISSING_CELL_SOURCE = (
+    "# ipytest.cov: the source of this cell is not available in this process (a cell of "
+    "another kernel, or one removed from linecache)\n"
+)
+# The directory (under the temp dir, per process) of the file-like cell names that
+# `name_cells_as_files` gives a terminal IPython shell.
+CELL_DIRECTORY_PREFIX = "ipython_"
+
+# The coverage.py core that supports file tracer plugins.
+TRACER_CORE = "ctrace"
+
+_TRUE_WORDS = ("true", "yes", "on", "1")
+_FALSE_WORDS = ("false", "no", "off", "0")
+
+# Cell filenames: ipykernel's (`<tmp>/ipykernel_<pid>/<hash>.py`), those of
+# `name_cells_as_files` and terminal IPython's own `<ipython-input-N-hash>` (which
+# coverage.py never hands to plugins, see `name_cells_as_files`).
+_CELL_FILENAME = re.compile(
+    r".*[\\/]ipykernel_\d+[\\/]\d+\.py"
+    rf"|.*[\\/]{CELL_DIRECTORY_PREFIX}\d+[\\/]ipython-input-\d+-[0-9a-f]+\.py"
+    r"|<ipython-input-\d+-[0-9a-f]+>"
+)
+_NUMBER_IN_NAME = re.compile(r"ipython-input-(\d+)-")
+# IPython turns a `%%magic` cell into this one call; the magic compiles the body as a
+# cell of its own, under the same execution count.
+_CELL_MAGIC_CALL = "get_ipython().run_cell_magic("
+
+# The default of the plugin option: changed by `translate_cell_filenames()`.
+_translate_default = False
+
+
+def translate_cell_filenames(enabled: bool = True) -> None:
+    """Name cells in coverage reports by their execution count, `In[N]`.
+
+    Without it, a cell is reported under the temporary filename IPython compiled it as
+    (`/tmp/ipykernel_<pid>/<hash>.py`). With it, the cell that ran as `In[7]` is reported
+    as `In[7]`; when several sources ran under one execution count (a cell that runs
+    code of its own, like a cell magic), they are `In[7]`, `In[7/2]`, ... Names come
+    from the running IPython shell, so reports made in another process keep filenames.
+
+    Off by default, because `In[N]` is not unique across kernels: combined data of two
+    notebooks would report two different `In[3]`. The option `translate_cell_filenames`
+    in a `[ipytest.cov]` section of the coverage configuration overrides this default.
+    """
+    global _translate_default
+    if not isinstance(enabled, bool):
+        raise TypeError(f"translate_cell_filenames() takes True or False, not {enabled!r}")
+    _translate_default = enabled
+
+
+def parse_flag(name: str, value: Any) -> bool:
+    """Read a boolean plugin option: a bool, or text such as `true`/`false`, `yes`/`no`."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    accepted = "/".join(_TRUE_WORDS + _FALSE_WORDS)
+    raise ConfigError(f"[{PLUGIN_NAME}] {name} = {value!r} is not a boolean; use one of {accepted}")
+
+
+def parse_plugin_options(options: Mapping[str, Any]) -> dict[str, bool]:
+    """Check the `[ipytest.cov]` options: unknown names and bad values raise ConfigError."""
+    parsed = {}
+    for name, value in options.items():
+        if name != TRANSLATE_OPTION:
+            raise ConfigError(
+                f"[{PLUGIN_NAME}] has no option {name!r}; its only option is {TRANSLATE_OPTION}"
+            )
+        parsed[name] = parse_flag(name, value)
+    return parsed
+
+
+def coverage_init(reg: Any, options: Mapping[str, Any]) -> None:
+    """The entry point coverage.py calls for `plugins = ipytest.cov`.
+
+    `options` are those of the `[ipytest.cov]` section; the only one is
+    `translate_cell_filenames` (a boolean, see `translate_cell_filenames()`). Unknown
+    options and values that are no booleans raise coverage.py's `ConfigError`.
+    """
+    plugin = CellPlugin(parse_plugin_options(options))
+    reg.add_file_tracer(plugin)
+    reg.add_configurer(plugin)
+
+
+def is_cell_filename(filename: str) -> bool:
+    """Whether `filename` is one IPython (or ipykernel) compiles cells under."""
+    return _CELL_FILENAME.fullmatch(filename) is not None
+
+
+class CellPlugin(CoveragePlugin):
+    """Claims cell filenames when coverage.py traces code, and reports them from linecache."""
+
+    def __init__(self, options: Mapping[str, bool] | None = None) -> None:
+        self.translate: bool | None = (options or {}).get(TRANSLATE_OPTION)
+        self._config: Any = None
+        self._labels: dict[str, str] | None = None
+
+    def configure(self, config: Any) -> None:
+        # Kept to read the exclusion regexes when reporting: they may change until then.
+        self._config = config
+        # coverage.py's sys.monitoring core (the default from Python 3.14) disables file
+        # tracers: ask for the C tracer unless a core was chosen.
+        with contextlib.suppress(ConfigError):
+            if config.get_option("run:core") is None:
+                config.set_option("run:core", TRACER_CORE)
+
+    def file_tracer(self, filename: str) -> CellFileTracer | None:
+        if is_cell_filename(filename):
+            return CellFileTracer(filename)
+        return None
+
+    def file_reporter(self, filename: str) -> CellFileReporter:
+        return CellFileReporter(filename, self)
+
+    def translating(self) -> bool:
+        return _translate_default if self.translate is None else self.translate
+
+    def label(self, filename: str) -> str | None:
+        """The `In[N]` name of a cell, when this process knows its execution count."""
+        if self._labels is None:
+            self._labels = cell_labels(_execution_counts())
+        label = self._labels.get(filename)
+        if label is None:
+            match = _NUMBER_IN_NAME.search(os.path.basename(filename))
+            if match:
+                label = CELL_LABEL.format(number=match[1])
+        return label
+
+    def regex(self, *option_names: str) -> str:
+        """The alternation of the regexes in the given configuration options."""
+        if self._config is None:
+            return ""
+        patterns = [p for name in option_names for p in self._config.get_option(name) or ()]
+        return "|".join(f"(?:{pattern})" for pattern in patterns)
+
+
+class CellFileTracer(FileTracer):
+    """Traces a cell's code as the cell's own file."""
+
+    def __init__(self, filename: str) -> None:
+        self._filename = filename
+
+    def source_filename(self) -> str:
+        return self._filename
+
+
+class CellFileReporter(PythonFileReporter):
+    """coverage.py's Python reporter, reading a cell's source from linecache.
+
+    Statements, branches and `# pragma: no cover` exclusions are analysed exactly as
+    for a Python file; only the source and the reported name differ.
+    """
+
+    def __init__(self, filename: str, plugin: CellPlugin) -> None:
+        super().__init__(filename)
+        self._plugin = plugin
+
+    def relative_filename(self) -> str:
+        if self._plugin.translating():
+            label = self._plugin.label(self.filename)
+            if label is not None:
+                return label
+        return super().relative_filename()
+
+    def source(self) -> str:
+        if self._source is None:
+            lines = cell_source_lines(self.filename)
+            self._source = "".join(lines) if lines is not None else MISSING_CELL_SOURCE
+        return self._source
+
+    @property
+    def parser(self):
+        if self._parser is None:
+            from coverage.parser import PythonParser
+
+            self._parser = PythonParser(
+                text=self.source(),
+                filename=self.filename,
+                exclude=self._plugin.regex("report:exclude_lines"),
+            )
+            self._parser.parse_source()
+        return self._parser
+
+    def no_branch_lines(self) -> set[int]:
+        regex = self._plugin.regex("report:partial_branches", "report:partial_branches_always")
+        return self.parser.lines_matching(regex) if regex else set()
+
+
+def cell_source_lines(filename: str) -> list[str] | None:
+    """A cell's source lines from linecache, or None when it is not there."""
+    entry = linecache.cache.get(filename)
+    if entry is None and not filename.startswith("<"):
+        # coverage.py names files by their real path; linecache by the name compiled.
+        for name, candidate in list(linecache.cache.items()):
+            if is_cell_filename(name) and os.path.realpath(name) == filename:
+                entry = candidate
+                break
+    if entry is None or len(entry) < 3:
+        return None
+    return list(entry[2])
+
+
+def _execution_counts() -> dict[str, int]:
+    """The running IPython shell's map of cell filename to execution count, if any."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return {}
+    shell = ipython.get_ipython()
+    counts = getattr(getattr(shell, "compile", None), "_filename_map", None)
+    return dict(counts) if isinstance(counts, dict) else {}
+
+
+def cell_labels(counts: Mapping[str, int]) -> dict[str, str]:
+    """`In[N]` names for cell filenames, from filename -> execution count (in run order).
+
+    Sources sharing an execution count are `In[N]`, `In[N/2]`, ... in the order they
+    were compiled, except that IPython's one-line call of a cell magic comes after the
+    body the magic ran, so that an `%%ipytest` cell's code is plain `In[N]`.
+    """
+    by_number: dict[int, list[str]] = {}
+    for filename, number in counts.items():
+        by_number.setdefault(number, []).append(filename)
+    labels = {}
+    for number, filenames in by_number.items():
+        ordered = sorted(filenames, key=_is_cell_magic_call)
+        for index, filename in enumerate(ordered, start=1):
+            label = (
+                CELL_LABEL.format(number=number)
+                if index == 1
+                else REPEATED_CELL_LABEL.format(number=number, index=index)
+            )
+            labels[filename] = label
+            if not filename.startswith("<"):
+                labels.setdefault(os.path.realpath(filename), label)
+    return labels
+
+
+def _is_cell_magic_call(filename: str) -> bool:
+    lines = cell_source_lines(filename)
+    return bool(lines) and lines[0].startswith(_CELL_MAGIC_CALL)
+
+
+def name_cells_as_files(shell: Any, enabled: bool = True) -> None:
+    """Make a terminal IPython `shell` compile cells under filenames coverage.py traces.
+
+    Terminal IPython names cells `<ipython-input-N-hash>`, and coverage.py ignores all
+    code from names in angle brackets. With this, cells run afterwards are named
+    `<tmp>/ipython_<pid>/ipython-input-N-hash.py` instead (as ipykernel does, no file is
+    written; tracebacks still say `Cell In[N]`). `autoconfig(coverage=True)` calls it;
+    `enabled=False` restores IPython's names. Shells that already use file-like names
+    (ipykernel's) are left alone.
+    """
+    compiler = getattr(shell, "compile", None)
+    if compiler is None:
+        return
+    installed = vars(compiler).get("get_code_name")
+    if not enabled:
+        if installed is _file_like_code_name:
+            del compiler.get_code_name
+        return
+    if installed is not None:
+        return
+    probe = compiler.get_code_name("", "", 0)
+    if isinstance(probe, str) and probe.startswith("<"):
+        compiler.get_code_name = _file_like_code_name
+
+
+def _file_like_code_name(raw_code: str, transformed_code: str, number: int) -> str:
+    digest = hashlib.sha1(transformed_code.encode("utf-8"), usedforsecurity=False).hexdigest()
+    directory = os.path.join(tempfile.gettempdir(), f"{CELL_DIRECTORY_PREFIX}{os.getpid()}")
+    return os.path.join(directory, f"ipython-input-{number}-{digest[:12]}.py")
+
+
+# Recording an %%ipytest cell's body: it runs before pytest-cov starts measuring, so
+# its module-level lines (def lines included) would be reported as never executed.
+
+
+class CellRecording:
+    """The coverage data of code run before a pytest run, to add to the run's data.
+
+    `record(shell)` measures the code a shell runs in a block (the body of an
+    `%%ipytest` cell) with a private coverage.py instance, always with branch data;
+    `pytest_plugin()` then gives the run a plugin that adds the recorded lines (or arcs,
+    for `--cov-branch`) to pytest-cov's data when the tests are done, for the files the
+    run itself measured. The run's configuration thus still decides what is measured.
+    """
+
+    def __init__(self) -> None:
+        self.data: Any = None
+        self._outer: Any = None
+
+    @contextlib.contextmanager
+    def record(self, shell: Any) -> Iterator[None]:
+        """Measure the code `shell` runs in this block (its cells' code, not IPython's).
+
+        Measuring starts when the shell first executes compiled code, so that IPython's
+        own work before (transforming and compiling the cell) runs at full speed.
+        """
+        import coverage
+
+        self._outer = coverage.Coverage.current()
+        recorder = coverage.Coverage(data_file=None, branch=True, config_file=False)
+        recorder.set_option("run:plugins", [PLUGIN_NAME])
+        # ipytest's own code (its assert rewriter runs in every cell) is no notebook code.
+        recorder.set_option("run:omit", [os.path.join(os.path.dirname(__file__), "*")])
+        recorder.set_option("run:disable_warnings", ["no-data-collected"])
+        run_code = shell.run_code
+        started = False
+
+        async def measured_run_code(*args: Any, **kwargs: Any) -> Any:
+            nonlocal started
+            if not started:
+                recorder.start()
+                started = True
+            return await run_code(*args, **kwargs)
+
+        shell.run_code = measured_run_code
+        try:
+            yield
+        finally:
+            if vars(shell).get("run_code") is measured_run_code:
+                del shell.run_code
+            if started:
+                recorder.stop()
+                self.data = recorder.get_data()
+
+    def pytest_plugin(self) -> object:
+        return _recorded_cells_plugin_class()(self)
+
+    def add_to(self, run_coverage: Any) -> None:
+        """Add the recorded lines of the files `run_coverage` measured to its data."""
+        if self.data is None or run_coverage is None or run_coverage is self._outer:
+            return
+        data = run_coverage.get_data()
+        measured = set(data.measured_files())
+        files = [name for name in self.data.measured_files() if name in measured]
+        if not files:
+            return
+        if data.has_arcs():
+            data.add_arcs({name: self.data.arcs(name) or [] for name in files})
+        else:
+            data.add_lines({name: self.data.lines(name) or [] for name in files})
+
+
+@functools.cache
+def _recorded_cells_plugin_class() -> type:
+    import pytest
+
+    class RecordedCells:
+        def __init__(self, recording: CellRecording) -> None:
+            self.recording = recording
+
+        # Innermost wrapper: runs after the tests, before pytest-cov stops measuring.
+        @pytest.hookimpl(hookwrapper=True, trylast=True)
+        def pytest_runtestloop(self, session):
+            yield
+            import coverage
+
+            self.recording.add_to(coverage.Coverage.current())
+
+    return RecordedCells
+
+
+# The configuration of `coverage=True` when the user has one of their own.
+
+
+def merged_config_text(path: Path) -> str:
+    """A `.coveragerc` text: the coverage configuration in `path`, plus this plugin.
+
+    coverage.py reads `path` (any of its formats) and every option it sets is written
+    back, so its `source`, `omit`, exclusions and report settings apply unchanged.
+    """
+    from coverage.config import CoverageConfig
+
+    problems: list[str] = []
+    config = CoverageConfig()
+    our_file = path.name.startswith(".coveragerc")
+    if not config.from_file(str(path), problems.append, our_file=our_file):
+        raise ConfigError(f"{path} holds no coverage.py settings")
+    defaults = CoverageConfig()
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # keep the case of [paths] names
+    for attribute, where, *kind in CoverageConfig.CONFIG_FILE_OPTIONS:
+        value = getattr(config, attribute)
+        if where == "run:plugins":
+            value = [PLUGIN_NAME, *(name for name in value if name != PLUGIN_NAME)]
+        elif value == getattr(defaults, attribute):
+            continue
+        section, option = where.split(":")
+        regexes = kind == ["regexlist"]
+        _set(parser, section, option, _ini_value(value, regexes))
+    for name, paths in config.paths.items():
+        _set(parser, "paths", name, _ini_value(paths, regexes=False))
+    for plugin, options in config.plugin_options.items():
+        for option, value in options.items():
+            _set(parser, plugin, option, _ini_value(value, regexes=False))
+    text = io.StringIO()
+    text.write(f"# coverage.py configuration written by ipytest from {path}\n")
+    parser.write(text)
+    return text.getvalue()
+
+
+def _set(parser: configparser.ConfigParser, section: str, option: str, value: str) -> None:
+    if not parser.has_section(section):
+        parser.add_section(section)
+    parser.set(section, option, value)
+
+
+def _ini_value(value: Any, regexes: bool) -> str:
+    """A value as coverage.py's INI reader reads it back: `$` doubled, lists split.
+
+    Plain lists are read split at commas and newlines, regex lists at newlines; a
+    continuation line starting with `#` or `;` would be read as a comment.
+    """
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if not isinstance(value, Iterable):
+        return str(value)
+    items = [str(item).replace("$", "$$") for item in value]
+    if regexes:
+        # `[#]` matches what `#` matches.
+        items = [f"[{item[0]}]{item[1:]}" if item[:1] in ("#", ";") else item for item in items]
+        return "".join(f"\n{item}" for item in items)
+    if any("," in item or "\n" in item for item in items):
+        if any(item.lstrip()[:1] in ("#", ";") for item in items):
+            raise ConfigError(f"the list {value!r} cannot be written to an INI file")
+        return "".join(f"\n{item}" for item in items)
+    return ", ".join(items)
