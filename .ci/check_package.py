@@ -18,8 +18,10 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# ipytest.cov needs coverage.py, which is optional: it must be there, not importable.
 IMPORT_CHECK = (
-    "import importlib.resources, ipytest, ipytest._impl, ipytest.cov; "
+    "import importlib.resources, importlib.util, ipytest, ipytest._impl; "
+    "assert importlib.util.find_spec('ipytest.cov') is not None; "
     "assert importlib.resources.files('ipytest').joinpath('coveragerc').is_file(); "
     "print(ipytest.__version__, sorted(ipytest.__all__))"
 )
@@ -92,10 +94,12 @@ def check_install(artefact: Path, workdir: Path) -> None:
     run("uv", "pip", "install", "--quiet", "--python", python, str(artefact))
     # Run from the temporary directory so that the clone's ipytest/ is not imported.
     print("+", python, "-c", "<import check>", flush=True)
-    output = subprocess.run(
-        [python, "-c", IMPORT_CHECK], check=True, capture_output=True, text=True, cwd=workdir
-    ).stdout
-    print(f"check_package: installed {artefact.name}: {output.strip()}")
+    result = subprocess.run(
+        [python, "-c", IMPORT_CHECK], capture_output=True, text=True, cwd=workdir
+    )
+    if result.returncode:
+        sys.exit(f"check_package: {artefact.name} installed but does not import:\n{result.stderr}")
+    print(f"check_package: installed {artefact.name}: {result.stdout.strip()}")
 
 
 def main() -> None:
