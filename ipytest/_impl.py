@@ -749,8 +749,9 @@ def ipytest_magic(line: str, cell: str, module: Any = None) -> None:
         if coverage_requested(args, addopts, coverage) and importlib.util.find_spec("coverage"):
             # The body runs before pytest-cov measures: record it so that its def and
             # module-level lines count as executed.
-            from .cov import CellRecording
+            from .cov import CellRecording, cells_named_as_files
 
+            stack.enter_context(cells_named_as_files(shell))
             recording = CellRecording()
             stack.enter_context(recording.record(shell))
         stack.enter_context(_calling_cell_count(shell))

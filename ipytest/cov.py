@@ -331,6 +331,23 @@ def name_cells_as_files(shell: Any, enabled: bool = True) -> None:
         compiler.get_code_name = _file_like_code_name
 
 
+@contextlib.contextmanager
+def cells_named_as_files(shell: Any) -> Iterator[None]:
+    """Name the cells a shell runs in this block as `name_cells_as_files` does, then restore.
+
+    An `%%ipytest` cell whose run measures coverage runs its code in such a block, so that
+    the code is measured in terminal IPython too, however coverage was asked for.
+    """
+    compiler = getattr(shell, "compile", None)
+    already = compiler is not None and vars(compiler).get("get_code_name") is not None
+    name_cells_as_files(shell)
+    try:
+        yield
+    finally:
+        if not already:
+            name_cells_as_files(shell, enabled=False)
+
+
 def _file_like_code_name(raw_code: str, transformed_code: str, number: int) -> str:
     digest = hashlib.sha1(transformed_code.encode("utf-8"), usedforsecurity=False).hexdigest()
     directory = os.path.join(tempfile.gettempdir(), f"{CELL_DIRECTORY_PREFIX}{os.getpid()}")

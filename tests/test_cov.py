@@ -449,6 +449,27 @@ def test_shell_with_a_user_coveragerc_and_cov(shell, workdir):
     assert lines_of(by_source(shell, files, "def test_sign")) == BODY_LINES
 
 
+@pytest.mark.parametrize(
+    ("magic_line", "comment"), [("--cov", ""), ("", "# ipytest: coverage=True\n")]
+)
+def test_shell_measures_the_ipytest_cell_however_coverage_is_asked_for(
+    shell, workdir, magic_line, comment
+):
+    """Without name_cells_as_files, terminal IPython names cells <ipython-input-...>."""
+    (workdir / ".coveragerc").write_text("[run]\nplugins =\n    ipytest.cov\n", encoding="utf-8")
+    run_cells(shell, "import ipytest\nipytest.autoconfig()")
+    files = cell_files(shell_report(shell, workdir, magic_line, comment + TEST_BODY))
+    assert len(files) == 1  # the helper cell ran under IPython's own name: never measured
+    (body,) = files.values()
+    offset = comment.count("\n")
+    assert lines_of(body) == {
+        "executed": [line + offset for line in BODY_LINES["executed"]],
+        "missing": [line + offset for line in BODY_LINES["missing"]],
+        "excluded": [],
+    }
+    assert shell.compile.get_code_name("", "x", 1).startswith("<ipython-input-")
+
+
 def test_shell_cov_as_the_last_argument_does_not_swallow_the_module(shell, workdir):
     (workdir / ".coveragerc").write_text(
         "[run]\nplugins = ipytest.cov\n[json]\noutput = report.json\n", encoding="utf-8"
