@@ -88,7 +88,7 @@ def test_a_cell_fails_exactly_when_it_is_tagged_raises_exception(executed, name)
     ]
 
 
-def test_the_tagged_cells_are_the_failures_the_notebooks_demonstrate():
+def test_the_notebooks_keep_their_tagged_cells():
     # Guards the test above from passing vacuously, should the tags be lost.
     assert len(tagged_cells(NOTEBOOKS / "TestRaiseOnError.ipynb")) == 3
     assert len(tagged_cells(NOTEBOOKS / "TestCellOptions.ipynb")) == 4
