@@ -23,17 +23,24 @@ class CellOutcome:
 
     @property
     def text(self) -> str:
-        """Everything the cell printed or displayed as text, tracebacks included."""
+        """Everything the cell printed or displayed as text, tracebacks included.
+
+        Stream outputs are joined as a notebook shows them: the kernel sends a stream in
+        pieces, at each flush, so a line may span two outputs.
+        """
         parts = []
         for output in self.outputs:
             if output.get("output_type") == "stream":
                 parts.append(output.get("text", ""))
-            elif output.get("output_type") in ("execute_result", "display_data"):
-                parts.append(output.get("data", {}).get("text/plain", ""))
+                continue
+            if parts and not parts[-1].endswith("\n"):
+                parts.append("\n")
+            if output.get("output_type") in ("execute_result", "display_data"):
+                parts.append(output.get("data", {}).get("text/plain", "") + "\n")
             elif output.get("output_type") == "error":
-                parts.append(f"{output.get('ename')}: {output.get('evalue')}")
-                parts.extend(output.get("traceback", []))
-        return "\n".join(parts)
+                parts.append(f"{output.get('ename')}: {output.get('evalue')}\n")
+                parts.extend(line + "\n" for line in output.get("traceback", []))
+        return "".join(parts)
 
 
 def write_notebook(path: Path, *sources: str, tags: dict[int, list[str]] | None = None) -> Path:
