@@ -17,6 +17,7 @@ import fnmatch
 import functools
 import importlib
 import inspect
+import linecache
 import os
 import re
 import shlex
@@ -53,11 +54,12 @@ __all__ = [
 PROGRAM_NAME = "%%ipytest"
 RUN_OPTIONS_MARKER = "# ipytest:"
 MODULE_PREFIX = "t_"
-MODULE_FILE_HEADER = (
-    "# Placeholder written by ipytest for the duration of a test run: pytest collects the\n"
-    "# notebook's objects in its place. Delete it if a crashed run left it behind.\n"
-)
 COVERAGE_PLUGIN_PACKAGE = "pytest-cov"
+# pytest warns in every run that it cannot rewrite the asserts of a plugin module the
+# notebook imported itself; in a kernel that lives on, nothing can be done about it.
+IGNORE_ALREADY_IMPORTED = (
+    "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"
+)
 # The coverage.py configuration of `coverage=True`, shipped with ipytest.
 COVERAGE_CONFIG_FILE = Path(__file__).with_name("coveragerc")
 MERGED_COVERAGE_PREFIX = "ipytest-coverage-"
@@ -417,7 +419,7 @@ def _run(args: Sequence[str], module: Any, plugins: tuple, options: dict[str, An
         path = stack.enter_context(_temporary_module_file(cwd))
         arg_mapping = ArgMapping(MODULE=path.name)
         user_args = expand_args(args, arg_mapping)
-        full_args = [*options["addopts"]]
+        full_args = ["-W", IGNORE_ALREADY_IMPORTED, *options["addopts"]]
         if options["coverage"]:
             full_args += stack.enter_context(coverage_args(cwd))
         full_args += user_args
@@ -446,8 +448,9 @@ def _temporary_module_file(directory: Path) -> Iterator[Path]:
     while True:
         path = directory / f"{MODULE_PREFIX}{os.urandom(8).hex()}.py"
         try:
-            with path.open("x", encoding="utf-8") as file:
-                file.write(MODULE_FILE_HEADER)
+            # Empty: doctest then takes line numbers from the notebook's functions, not
+            # from this file.
+            path.open("x").close()
             break
         except FileExistsError:
             continue
@@ -588,6 +591,12 @@ class NotebookPlugin:
             )
         return None
 
+    def pytest_collection_modifyitems(self, items) -> None:
+        for item in items:
+            test = getattr(item, "dtest", None)
+            if test is not None and test.filename == str(self.path):
+                _point_doctest_at_cell(test, self.module)
+
     def pytest_keyboard_interrupt(self) -> None:
         self.interrupted = True
 
@@ -600,6 +609,44 @@ class NotebookPlugin:
                 "named test* and classes named Test*, defined in this notebook; an %%ipytest "
                 "cell deletes such names before it runs (the 'clean' option)."
             )
+
+
+def _point_doctest_at_cell(test: Any, module: Any) -> None:
+    """Make a doctest of the notebook report the cell and line its docstring is in.
+
+    pytest's finder reads line numbers from the module's file, the empty placeholder; the
+    cell's source is in linecache, under the filename of the object's code.
+    """
+    import doctest
+
+    prefix = f"{getattr(module, '__name__', '')}."
+    if not test.name.startswith(prefix):
+        return
+    obj = module
+    for part in test.name[len(prefix) :].split("."):
+        obj = getattr(obj, part, None)
+    filename = _code_filename(obj)
+    lines = linecache.getlines(filename) if filename else []
+    if not lines:
+        return
+    test.filename = filename
+    # A private helper of doctest, there since Python 2: where the docstring starts.
+    lineno = doctest.DocTestFinder()._find_lineno(obj, lines)
+    if lineno is not None:
+        test.lineno = lineno
+
+
+def _code_filename(obj: Any) -> str | None:
+    """The file of the code that defines `obj`: a function, a method or a class."""
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    if isinstance(obj, property):
+        obj = obj.fget
+    if inspect.isclass(obj):
+        functions = (_code_filename(value) for value in vars(obj).values())
+        return next((name for name in functions if name), None)
+    code = getattr(inspect.unwrap(obj), "__code__", None) if callable(obj) else None
+    return code.co_filename if code is not None else None
 
 
 def _node_id(path: Path, rootpath: Path) -> str:

@@ -4,6 +4,7 @@ cells measured in a real IPython shell and a real Jupyter kernel."""
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
 import linecache
 import os
@@ -458,7 +459,10 @@ def test_shell_measures_the_ipytest_cell_however_coverage_is_asked_for(
     """Without name_cells_as_files, terminal IPython names cells <ipython-input-...>."""
     (workdir / ".coveragerc").write_text("[run]\nplugins =\n    ipytest.cov\n", encoding="utf-8")
     run_cells(shell, "import ipytest\nipytest.autoconfig()")
-    files = cell_files(shell_report(shell, workdir, magic_line, comment + TEST_BODY))
+    # coverage=True merges the user's configuration, and says so; --cov just uses it.
+    merging = pytest.warns(UserWarning, match="your coverage configuration")
+    with merging if comment else contextlib.nullcontext():
+        files = cell_files(shell_report(shell, workdir, magic_line, comment + TEST_BODY))
     assert len(files) == 1  # the helper cell ran under IPython's own name: never measured
     (body,) = files.values()
     offset = comment.count("\n")

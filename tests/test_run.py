@@ -483,3 +483,49 @@ def test_a_cell_the_rewriter_cannot_handle_runs_unchanged(configured, monkeypatc
         result = configured.run_cell("x = 1\nassert x == 1\n")
     assert result.success
     assert any(isinstance(t, _impl.RewriteAssertTransformer) for t in configured.ast_transformers)
+
+
+def test_a_failing_doctest_reports_its_cell_and_line(configured, capsys):
+    result = cell(
+        configured,
+        '''\
+        %%ipytest --doctest-modules
+        def halve(x):
+            """
+            >>> halve(5)
+            2
+            """
+            return x / 2
+
+        class Thing:
+            """
+            >>> Thing().x
+            3
+            """
+            x = 2
+
+            def method(self):
+                pass
+        ''',
+    )
+    assert result.success
+    out = output(capsys)[0]
+    assert "LOCATION UNKNOWN" not in out
+    assert "003     >>> halve(5)" in out
+    assert "010     >>> Thing().x" in out
+    filename = configured.user_ns["halve"].__code__.co_filename
+    assert f"{filename}:3: DocTestFailure" in out
+    assert f"{filename}:10: DocTestFailure" in out
+
+
+def test_a_plugin_module_the_notebook_imported_does_not_warn_in_every_run(
+    configured, workdir, monkeypatch, capsys
+):
+    (workdir / "notebook_plugin.py").write_text("def pytest_configure(config):\n    pass\n")
+    monkeypatch.syspath_prepend(str(workdir))
+    cell(configured, "import notebook_plugin")
+    for _ in range(2):
+        cell(configured, "%%ipytest -p notebook_plugin\ndef test_x():\n    pass\n")
+        assert ipytest.exit_code == 0
+    assert "cannot be rewritten" not in output(capsys)[0]
+    sys.modules.pop("notebook_plugin", None)
