@@ -403,17 +403,6 @@ def test_coverage_args_fall_back_to_the_shipped_config_for_a_broken_user_config(
         assert args[1] == f"--cov-config={_impl.COVERAGE_CONFIG_FILE}"
 
 
-def test_coverage_true_without_pytest_cov_names_the_package(monkeypatch):
-    real_find_spec = _impl.importlib.util.find_spec
-    monkeypatch.setattr(
-        _impl.importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "pytest_cov" else real_find_spec(name, *a),
-    )
-    with pytest.raises(ipytest._options.UsageError, match="pytest-cov"):
-        ipytest.config(coverage=True)
-
-
 # --- exact data in a real shell ----------------------------------------------------------
 
 
