@@ -202,7 +202,8 @@ def options_table() -> str:
         f"| `{ENABLE_OPTION}` | `{ENABLE_INI}` | off | collect notebooks and run them in-process |",
     ]
     for option in OPTIONS:
-        value = f"={option.metavar}"
+        # A "|" inside a table cell must be escaped, even in a code span.
+        value = "=" + option.metavar.replace("|", "\\|")
         default = f"`{option.default}`" if option.default else "none"
         rows.append(
             f"| `{ENABLE_OPTION}-{option.flag}{value}` | `notebook_test_{option.ini}` | "
@@ -506,8 +507,9 @@ class NotebookItem(pytest.Item):
         if self.state is not None:
             self.state.forget()
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"notebook {_label(self)}"
+    def reportinfo(self) -> tuple[Path, int, str]:
+        # Line 0: pytest needs a number (e.g. to report a skip).
+        return self.path, 0, f"notebook {_label(self)}"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         from .runner import CellFailed, NotebookTimeout

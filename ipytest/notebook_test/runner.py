@@ -259,6 +259,8 @@ def _run_ipython(plans: Sequence[CellPlan], state: RunState, deadline: Deadline)
     try:
         with headless.fresh_shell(in_memory_history=True) as shell:
             RewriteAssertTransformer().register_with_shell(shell)
+            # Its tracebacks go to pytest's captured output, not to a terminal.
+            shell.colors = "NoColor"
             for plan in plans:
                 if not plan.run:
                     continue
