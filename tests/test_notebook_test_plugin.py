@@ -319,7 +319,7 @@ def test_directive_errors_name_notebook_cell_and_line(nbtest, line, message):
     result = run(nbtest, "--notebook-test")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["nb.ipynb: bad notebook-test directive in cell 2, line *", message]
+        [f"nb.ipynb: bad notebook-test directive in cell 2, line {message}"]
     )
 
 
