@@ -575,7 +575,7 @@ def _is_pytest(filename: str) -> bool:
 
 
 def _summary(label: str, state: Any, error: BaseException, cell_entries: list) -> str:
-    where = f"cell {state.cell}" if state is not None and state.cell is not None else "the prelude"
+    where = state.where if state is not None else "the prelude"
     if cell_entries:
         last = cell_entries[0]
         where = f"{where}, line {last.lineno + 1}"

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .codegen import GeneratedCode
+from .codegen import GeneratedCell, GeneratedCode
 from .directives import MUST_RAISE, CellPlan
 
 MAIN_MODULE_NAME = "__main__"
@@ -54,17 +54,16 @@ class NotebookTimeout(BaseException):
     `must-raise-exception` cell swallows it.
     """
 
-    def __init__(self, notebook: str = "", seconds: float = 0.0, cell: int | None = None):
-        super().__init__(notebook, seconds, cell)
+    def __init__(self, notebook: str = "", seconds: float = 0.0, where: str = "") -> None:
+        super().__init__(notebook, seconds, where)
         self.notebook = notebook
         self.seconds = seconds
-        self.cell = cell
+        self.where = where
 
     def __str__(self) -> str:
-        where = f"cell {self.cell}" if self.cell is not None else "the prelude"
         return (
             f"{self.notebook} did not finish within {self.seconds:g} s ({TIMEOUT_OPTION}); "
-            f"it was running {where}"
+            f"it was running {self.where}"
         )
 
 
@@ -83,8 +82,16 @@ class RunState:
 
     notebook: str
     cell: int | None = None
+    in_prelude: bool = False
     filenames: list[str] = dataclasses.field(default_factory=list)
     namespace: dict | None = None
+
+    @property
+    def where(self) -> str:
+        """What the run is doing, for messages: "cell 3", "the prelude"."""
+        if self.cell is not None:
+            return f"cell {self.cell}"
+        return "the prelude" if self.in_prelude else "no cell yet"
 
     def forget(self) -> None:
         """Drop the cell sources from linecache and the notebook's namespace."""
@@ -140,19 +147,29 @@ def run_notebook(
         stack.enter_context(
             library_settings(options.seed, options.mpl_backend, options.plotly_renderer)
         )
-        deadline = stack.enter_context(Deadline.start(options.timeout))
+        start = functools.partial(_timed, path, state, options)
         try:
-            if options.prelude is not None:
-                options.prelude(path)
             if options.engine == "python":
                 assert code is not None
                 state.namespace = module.__dict__
-                _run_python(code, state, options.rewrite_asserts, deadline)
+                _run_python(code, state, options.rewrite_asserts, start)
             else:
-                _run_ipython(plans, state, deadline)
+                _run_ipython(plans, state, start)
         except NotebookTimeout as error:
-            error.notebook, error.seconds, error.cell = state.notebook, deadline.seconds, state.cell
+            error.notebook, error.seconds = state.notebook, options.timeout or 0.0
+            error.where = state.where
             raise
+
+
+@contextlib.contextmanager
+def _timed(path: Path, state: RunState, options: RunOptions) -> Iterator[Deadline]:
+    """The deadline of the notebook, started once the engine is ready; calls the prelude."""
+    with Deadline.start(options.timeout) as deadline:
+        if options.prelude is not None:
+            state.in_prelude = True
+            options.prelude(path)
+            state.in_prelude = False
+        yield deadline
         deadline.check(state)
 
 
@@ -166,58 +183,64 @@ def _display(*objects: Any, **kwargs: Any) -> Any:
 # --- the python engine ---------------------------------------------------------------
 
 
-def _run_python(code: GeneratedCode, state: RunState, rewrite: bool, deadline: Deadline) -> None:
+def _run_python(
+    code: GeneratedCode,
+    state: RunState,
+    rewrite: bool,
+    start: Callable[[], contextlib.AbstractContextManager[Deadline]],
+) -> None:
     namespace = state.namespace
     assert namespace is not None
-    future_flags = 0
     loop = None
     try:
-        for cell in code.cells:
-            state.cell = cell.number
-            filename = cell_filename(code.notebook, cell.number)
-            _remember_source(state, filename, cell.code)
-            tree = compile(
-                cell.code, filename, "exec", _PARSE_FLAGS | future_flags, dont_inherit=True
-            )
-            if rewrite:
-                from ipytest._rewrite import rewrite_module
-
-                rewrite_module(tree)
-            compiled = compile(
-                tree,
-                filename,
-                "exec",
-                ast.PyCF_ALLOW_TOP_LEVEL_AWAIT | future_flags,
-                dont_inherit=True,
-            )
-            # `from __future__` imports of a cell hold for the following ones, as in IPython.
-            future_flags |= compiled.co_flags & _FUTURE_FLAGS
-            try:
-                result = eval(compiled, namespace)
-                if compiled.co_flags & inspect.CO_COROUTINE:
-                    if loop is None:
-                        loop = _new_event_loop()
-                    loop.run_until_complete(result)
-            except Exception as error:
-                if not cell.must_raise:
-                    raise
-                print(
-                    f"cell {cell.number} raised {type(error).__name__}: {error} "
-                    f"(expected: {MUST_RAISE}=True)",
-                    file=sys.stderr,
-                )
-            else:
-                if cell.must_raise:
-                    raise CellFailed(
-                        cell.number,
-                        f"{code.notebook}: cell {cell.number} is marked "
-                        f"{MUST_RAISE}=True but raised no exception",
-                        cell.code,
+        with start() as deadline:
+            future_flags = 0
+            for cell in code.cells:
+                state.cell = cell.number
+                compiled = _compile_cell(code.notebook, cell, state, rewrite, future_flags)
+                # `from __future__` imports of a cell hold for the following ones, as in
+                # IPython.
+                future_flags |= compiled.co_flags & _FUTURE_FLAGS
+                try:
+                    result = eval(compiled, namespace)
+                    if compiled.co_flags & inspect.CO_COROUTINE:
+                        if loop is None:
+                            loop = _new_event_loop()
+                        loop.run_until_complete(result)
+                except Exception as error:
+                    if not cell.must_raise:
+                        raise
+                    print(
+                        f"cell {cell.number} raised {type(error).__name__}: {error} "
+                        f"(expected: {MUST_RAISE}=True)",
+                        file=sys.stderr,
                     )
-            deadline.check(state)
+                else:
+                    if cell.must_raise:
+                        raise CellFailed(
+                            cell.number,
+                            f"{code.notebook}: cell {cell.number} is marked "
+                            f"{MUST_RAISE}=True but raised no exception",
+                            cell.code,
+                        )
+                deadline.check(state)
     finally:
         if loop is not None:
             _close_event_loop(loop)
+
+
+def _compile_cell(
+    notebook: str, cell: GeneratedCell, state: RunState, rewrite: bool, future_flags: int
+) -> types.CodeType:
+    filename = cell_filename(notebook, cell.number)
+    _remember_source(state, filename, cell.code)
+    tree = compile(cell.code, filename, "exec", _PARSE_FLAGS | future_flags, dont_inherit=True)
+    if rewrite:
+        from ipytest._rewrite import rewrite_module
+
+        rewrite_module(tree)
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT | future_flags
+    return compile(tree, filename, "exec", flags, dont_inherit=True)
 
 
 def _remember_source(state: RunState, filename: str, source: str) -> None:
@@ -245,7 +268,11 @@ def _close_event_loop(loop: Any) -> None:
 # --- the ipython engine --------------------------------------------------------------
 
 
-def _run_ipython(plans: Sequence[CellPlan], state: RunState, deadline: Deadline) -> None:
+def _run_ipython(
+    plans: Sequence[CellPlan],
+    state: RunState,
+    start: Callable[[], contextlib.AbstractContextManager[Deadline]],
+) -> None:
     import ipytest
     from ipytest import __main__ as headless
     from ipytest import _config, _options
@@ -260,27 +287,28 @@ def _run_ipython(plans: Sequence[CellPlan], state: RunState, deadline: Deadline)
         with headless.fresh_shell(in_memory_history=True) as shell:
             RewriteAssertTransformer().register_with_shell(shell)
             # Its tracebacks go to pytest's captured output, not to a terminal.
-            shell.colors = "NoColor"
-            for plan in plans:
-                if not plan.run:
-                    continue
-                state.cell = plan.number
-                ipytest.exit_code = None
-                tags = frozenset({headless.RAISES_TAG}) if plan.must_raise else frozenset()
-                failure = headless.run_cell(
-                    shell, headless.CodeCell(plan.number, plan.source, tags)
-                )
-                deadline.check(state)
-                if failure is not None:
-                    raise CellFailed(plan.number, f"{state.notebook}: {failure}", plan.source)
-                if ipytest.exit_code not in (None, 0):
-                    raise CellFailed(
-                        plan.number,
-                        f"{state.notebook}: cell {plan.number} ran tests with %%ipytest and "
-                        f"they failed: pytest exited with code {ipytest.exit_code} (its report "
-                        "is in the captured output)",
-                        plan.source,
+            shell.run_line_magic("colors", "NoColor")
+            with start() as deadline:
+                for plan in plans:
+                    if not plan.run:
+                        continue
+                    state.cell = plan.number
+                    ipytest.exit_code = None
+                    tags = frozenset({headless.RAISES_TAG}) if plan.must_raise else frozenset()
+                    failure = headless.run_cell(
+                        shell, headless.CodeCell(plan.number, plan.source, tags)
                     )
+                    deadline.check(state)
+                    if failure is not None:
+                        raise CellFailed(plan.number, f"{state.notebook}: {failure}", plan.source)
+                    if ipytest.exit_code not in (None, 0):
+                        raise CellFailed(
+                            plan.number,
+                            f"{state.notebook}: cell {plan.number} ran tests with %%ipytest and "
+                            f"they failed: pytest exited with code {ipytest.exit_code} (its report "
+                            "is in the captured output)",
+                            plan.source,
+                        )
     finally:
         _options.current_config.clear()
         _options.current_config.update(saved_config)
@@ -531,7 +559,7 @@ class Deadline:
     def check(self, state: RunState) -> None:
         """Raise `NotebookTimeout` if the time is up."""
         if self.expired:
-            raise NotebookTimeout(state.notebook, self.seconds, state.cell)
+            raise NotebookTimeout(state.notebook, self.seconds, state.where)
 
     @contextlib.contextmanager
     def _alarm(self) -> Iterator[None]:
