@@ -15,15 +15,17 @@ def test_fresh_shell_is_shut_down_and_cleared(workdir):
     from IPython.core.interactiveshell import InteractiveShell
 
     main = sys.modules["__main__"]
+    exit_callbacks = atexit._ncallbacks()
     try:
         with fresh_shell(in_memory_history=True) as shell:
             assert InteractiveShell.instance() is shell
             assert str(shell.history_manager.hist_file) == ":memory:"
             assert shell.run_cell("x = 1").success
+            assert atexit._ncallbacks() > exit_callbacks
         assert not InteractiveShell.initialized()
-        # Not registered for exit any more: the process keeps no reference to it.
+        # Shut down now, and no longer registered to be at exit.
         assert shell.history_manager is None
-        atexit.unregister(shell.atexit_operations)
+        assert atexit._ncallbacks() == exit_callbacks
     finally:
         sys.modules["__main__"] = main
 

@@ -2,8 +2,9 @@
 
 The pytest plugin is `ipytest.notebook_test.plugin` (registered as `notebook_test`); it
 stays inert unless `--notebook-test` or the ini option `notebook_test_enabled` turns it on.
-`directives` parses the `# notebook-test:` comments into a per-cell plan, `codegen` turns
-the plan into Python source and `runner` executes it: none of them imports pytest.
+`directives` parses the `# notebook-test:` comments into a per-cell plan, `settings` the
+option values and notebook metadata, `codegen` turns the plan into Python source and
+`runner` executes it: none of them imports pytest.
 """
 
 
