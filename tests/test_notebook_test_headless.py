@@ -15,8 +15,11 @@ def test_fresh_shell_is_shut_down_and_cleared(workdir):
     from IPython.core.interactiveshell import InteractiveShell
 
     main = sys.modules["__main__"]
-    exit_callbacks = atexit._ncallbacks()
     try:
+        # A first shell imports the modules that register exit callbacks of their own.
+        with fresh_shell(in_memory_history=True):
+            pass
+        exit_callbacks = atexit._ncallbacks()
         with fresh_shell(in_memory_history=True) as shell:
             assert InteractiveShell.instance() is shell
             assert str(shell.history_manager.hist_file) == ":memory:"
