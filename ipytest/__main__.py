@@ -122,12 +122,18 @@ def fresh_shell(*, in_memory_history: bool = False) -> Iterator[Any]:
     try:
         yield shell
     finally:
-        # What IPython would do at exit (close the history, delete its temporary files),
-        # now, so that a process that goes on keeps no reference to the shell.
+        # What IPython would do at exit (close the history, delete its temporary files,
+        # stop %%script --bg processes), now: a process that goes on (pytest running
+        # notebook after notebook) must not pile up shells to shut down at exit.
+        script_magics = shell.magics_manager.registry.get("ScriptMagics")
         try:
             shell.atexit_operations()
+            if script_magics is not None:
+                script_magics.kill_bg_processes()
         finally:
             atexit.unregister(shell.atexit_operations)
+            if script_magics is not None:
+                atexit.unregister(script_magics.kill_bg_processes)
             InteractiveShell.clear_instance()
 
 

@@ -11,24 +11,33 @@ from kernel import write_notebook
 from ipytest.__main__ import fresh_shell
 
 
-def test_fresh_shell_is_shut_down_and_cleared(workdir):
+def test_fresh_shell_is_shut_down_and_cleared(workdir, monkeypatch):
     from IPython.core.interactiveshell import InteractiveShell
 
+    registered, unregistered = [], []
+    register, unregister = atexit.register, atexit.unregister
+
+    def spy_register(function, *args, **kwargs):
+        registered.append(function)
+        return register(function, *args, **kwargs)
+
+    def spy_unregister(function):
+        unregistered.append(function)
+        return unregister(function)
+
+    monkeypatch.setattr(atexit, "register", spy_register)
+    monkeypatch.setattr(atexit, "unregister", spy_unregister)
     main = sys.modules["__main__"]
     try:
-        # A first shell imports the modules that register exit callbacks of their own.
-        with fresh_shell(in_memory_history=True):
-            pass
-        exit_callbacks = atexit._ncallbacks()
         with fresh_shell(in_memory_history=True) as shell:
             assert InteractiveShell.instance() is shell
             assert str(shell.history_manager.hist_file) == ":memory:"
             assert shell.run_cell("x = 1").success
-            assert atexit._ncallbacks() > exit_callbacks
+            assert shell.atexit_operations in registered
         assert not InteractiveShell.initialized()
-        # Shut down now, and no longer registered to be at exit.
+        # Shut down now (the history is closed), and nothing left to do at exit.
         assert shell.history_manager is None
-        assert atexit._ncallbacks() == exit_callbacks
+        assert all(function in unregistered for function in registered)
     finally:
         sys.modules["__main__"] = main
 
