@@ -14,6 +14,10 @@ from ipytest.__main__ import fresh_shell
 def test_fresh_shell_is_shut_down_and_cleared(workdir, monkeypatch):
     from IPython.core.interactiveshell import InteractiveShell
 
+    main = sys.modules["__main__"]
+    # A first shell imports the modules that register exit callbacks of their own.
+    with fresh_shell(in_memory_history=True):
+        pass
     registered, unregistered = [], []
     register, unregister = atexit.register, atexit.unregister
 
@@ -27,7 +31,6 @@ def test_fresh_shell_is_shut_down_and_cleared(workdir, monkeypatch):
 
     monkeypatch.setattr(atexit, "register", spy_register)
     monkeypatch.setattr(atexit, "unregister", spy_unregister)
-    main = sys.modules["__main__"]
     try:
         with fresh_shell(in_memory_history=True) as shell:
             assert InteractiveShell.instance() is shell
