@@ -582,15 +582,15 @@ def test_dump_code_never_attaches_nothing(nbtest, where):
     result.stdout.no_fnmatch_line("*generated code*")
 
 
-def test_dump_code_always_writes_files_to_the_chosen_folder(nbtest):
+@pytest.mark.parametrize("where", ["cli", "ini"])
+def test_dump_code_always_writes_files_to_the_chosen_folder(nbtest, where):
     notebook(nbtest.path / "docs" / "nb.ipynb", "x = 1", "# notebook-test: test-cell=False\ny=1")
-    result = run(
-        nbtest,
-        "--notebook-test",
-        "--notebook-test-dump-code=always",
-        "--notebook-test-dump-dir=artefacts",
-    )
-    result.assert_outcomes(passed=1)
+    args = ["--notebook-test", "--notebook-test-dump-code=always"]
+    if where == "cli":
+        args.append("--notebook-test-dump-dir=artefacts")
+    else:
+        nbtest.ini("notebook_test_dump_dir = artefacts")
+    run(nbtest, *args).assert_outcomes(passed=1)
     dumped = (nbtest.path / "artefacts" / "docs__nb.py").read_text("utf-8")
     assert "## notebook-test notebook=docs/nb.ipynb cell=1\nx = 1\n" in dumped
     assert "y=1" not in dumped

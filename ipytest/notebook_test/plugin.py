@@ -242,6 +242,10 @@ class NotebookTestSession:
         self.dump_dir = self._dump_dir(value("dump-dir"))
         self.extra_paths = list(self._extra_paths())
 
+    @property
+    def _ini_base(self) -> Path:
+        return self.config.inipath.parent if self.config.inipath else self.config.rootpath
+
     def _value(self, flag: str) -> Any:
         option = next(option for option in OPTIONS if option.flag == flag)
         given = self.config.getoption(option.dest)
@@ -249,7 +253,9 @@ class NotebookTestSession:
 
     def _dump_dir(self, chosen: str) -> Path | None:
         if chosen:
-            return self.config.invocation_params.dir / chosen
+            # From the command line, relative to where pytest runs; else to the ini file.
+            from_cli = self.config.getoption("notebook_test_dump_dir") is not None
+            return (self.config.invocation_params.dir if from_cli else self._ini_base) / chosen
         junitxml = self.config.getoption("xmlpath", None)
         if junitxml:
             return (self.config.invocation_params.dir / junitxml).parent / DUMP_FOLDER
@@ -261,7 +267,7 @@ class NotebookTestSession:
         from .settings import SettingsError
 
         invocation = self.config.invocation_params.dir
-        ini_base = self.config.inipath.parent if self.config.inipath else self.config.rootpath
+        ini_base = self._ini_base
         given = [
             (invocation, p, "--notebook-test-path")
             for p in self.config.getoption("notebook_test_path") or ()
