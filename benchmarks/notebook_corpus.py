@@ -115,9 +115,17 @@ def ensure_environment(root: Path, name: str, packages: list[str]) -> Path:
     python = venv / "bin" / "python"
     marker = venv / "installed.txt"
     wanted = "\n".join(packages)
-    if python.exists() and marker.exists() and marker.read_text("utf-8") == wanted:
-        return python
     environment = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
+    if python.exists() and marker.exists() and marker.read_text("utf-8") == wanted:
+        if str(REPOSITORY) in packages:
+            # This checkout may have changed since: install it again.
+            subprocess.run(
+                ["uv", "pip", "install", "--quiet", "--python", str(python),
+                 "--reinstall-package", "ipytest", str(REPOSITORY)],
+                check=True,
+                env=environment,
+            )  # fmt: skip
+        return python
     subprocess.run(
         ["uv", "venv", "--quiet", "--clear", "--python", PYTHON_VERSION, str(venv)],
         check=True,

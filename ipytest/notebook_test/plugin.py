@@ -10,7 +10,6 @@ machinery is imported when a notebook is collected.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import warnings
@@ -35,16 +34,24 @@ EMPTY_STATUS = "PASSED (no code cell selected)"
 SOURCE_CONTEXT = 3
 
 
-@dataclasses.dataclass(frozen=True)
 class _Option:
-    """One `--notebook-test-<flag>` option and its ini twin `notebook_test_<ini>`."""
+    """One `--notebook-test-<flag>` option and its ini twin `notebook_test_<ini>`.
 
-    flag: str
-    ini: str
-    default: str
-    metavar: str
-    help: str
-    multiple: bool = False
+    A plain class: this module is imported on every pytest start, and a dataclass costs
+    more to define than all the rest of it.
+    """
+
+    __slots__ = ("default", "flag", "help", "ini", "metavar", "multiple")
+
+    def __init__(
+        self, flag: str, ini: str, default: str, metavar: str, help: str, multiple: bool = False
+    ) -> None:
+        self.flag = flag
+        self.ini = ini
+        self.default = default
+        self.metavar = metavar
+        self.help = help
+        self.multiple = multiple
 
     @property
     def dest(self) -> str:
