@@ -796,6 +796,13 @@ def test_bad_option_values_are_usage_errors(nbtest, option, message):
     result.stderr.fnmatch_lines([message])
 
 
+def test_bad_ini_values_are_usage_errors_naming_the_ini_key(nbtest):
+    nbtest.ini("notebook_test_enabled = true", "notebook_test_timeout = soon")
+    result = run(nbtest)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*notebook_test_timeout (ini): 'soon' is not a number*"])
+
+
 def test_bad_option_values_are_ignored_when_disabled(nbtest):
     nbtest.makepyfile(test_plain="def test_plain(): pass")
     run(nbtest, "--notebook-test-seed=abc").assert_outcomes(passed=1)

@@ -155,6 +155,8 @@ OPTIONS = (
     ),
 )
 
+_OPTIONS_BY_FLAG = {option.flag: option for option in OPTIONS}
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("notebook-test", "run notebooks in-process (ipytest)")
@@ -226,24 +228,18 @@ class NotebookTestSession:
         from . import settings as parse
 
         self.config = config
-        value = self._value
+        value, name = self._value, self._source
         self.settings = parse.Settings(
-            default_all=parse.parse_bool(value("default-all"), "--notebook-test-default-all"),
-            strip_magics=parse.parse_bool(value("strip-magics"), "--notebook-test-strip-magics"),
-            seed=parse.parse_seed(value("seed"), "--notebook-test-seed"),
-            mpl_backend=parse.parse_name(value("mpl-backend"), "--notebook-test-mpl-backend"),
-            plotly_renderer=parse.parse_name(
-                value("plotly-renderer"), "--notebook-test-plotly-renderer"
-            ),
-            dump_code=parse.parse_choice(
-                value("dump-code"), "--notebook-test-dump-code", parse.DUMP_CHOICES
-            ),
-            timeout=parse.parse_timeout(value("timeout"), "--notebook-test-timeout"),
-            engine=parse.parse_choice(
-                value("engine"), "--notebook-test-engine", parse.ENGINE_CHOICES
-            ),
+            default_all=parse.parse_bool(value("default-all"), name("default-all")),
+            strip_magics=parse.parse_bool(value("strip-magics"), name("strip-magics")),
+            seed=parse.parse_seed(value("seed"), name("seed")),
+            mpl_backend=parse.parse_name(value("mpl-backend"), name("mpl-backend")),
+            plotly_renderer=parse.parse_name(value("plotly-renderer"), name("plotly-renderer")),
+            dump_code=parse.parse_choice(value("dump-code"), name("dump-code"), parse.DUMP_CHOICES),
+            timeout=parse.parse_timeout(value("timeout"), name("timeout")),
+            engine=parse.parse_choice(value("engine"), name("engine"), parse.ENGINE_CHOICES),
         )
-        self.prelude_name = parse.parse_prelude(value("prelude"), "--notebook-test-prelude")
+        self.prelude_name = parse.parse_prelude(value("prelude"), name("prelude"))
         self._prelude: Any = None
         self.rewrite_asserts = config.getoption("assertmode", "rewrite") != "plain"
         self.dump_dir = self._dump_dir(value("dump-dir"))
@@ -254,9 +250,17 @@ class NotebookTestSession:
         return self.config.inipath.parent if self.config.inipath else self.config.rootpath
 
     def _value(self, flag: str) -> Any:
-        option = next(option for option in OPTIONS if option.flag == flag)
+        """The option's value: from the command line, else the ini file, else the default."""
+        option = _OPTIONS_BY_FLAG[flag]
         given = self.config.getoption(option.dest)
         return self.config.getini(f"notebook_test_{option.ini}") if given is None else given
+
+    def _source(self, flag: str) -> str:
+        """Where the option's value comes from, for error messages."""
+        option = _OPTIONS_BY_FLAG[flag]
+        if self.config.getoption(option.dest) is not None:
+            return f"{ENABLE_OPTION}-{flag}"
+        return f"notebook_test_{option.ini} (ini)"
 
     def _dump_dir(self, chosen: str) -> Path | None:
         if chosen:
@@ -287,13 +291,13 @@ class NotebookTestSession:
         if directory:
             given.append((invocation, directory, f"the environment variable {variable}"))
         for base, pattern, source in given:
-            matches = sorted(glob.glob(os.path.join(base, pattern), recursive=True))
+            matches = sorted(glob.glob(pattern, root_dir=base, recursive=True))
             if not matches:
                 raise SettingsError(
                     f"{source}: {pattern!r} matches no file or folder (relative to {base})"
                 )
             for match in matches:
-                path = Path(match)
+                path = base / match
                 if CHECKPOINTS_FOLDER in path.parts:
                     continue
                 if path.is_dir() or path.suffix == NOTEBOOK_SUFFIX:
