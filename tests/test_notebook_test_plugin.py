@@ -203,10 +203,12 @@ def test_ini_envvar(nbtest, monkeypatch):
 
 def test_xdist_distributes_notebooks(nbtest):
     for index in range(4):
-        notebook(
-            nbtest.path / f"nb{index}.ipynb", "import os", f"print('pid', os.getpid(), {index})"
-        )
-    result = nbtest.runpytest_subprocess("--notebook-test", "-n", "2", "-p", "no:cacheprovider")
+        folder = "tests" if index % 2 else "extra"
+        notebook(nbtest.path / folder / f"nb{index}.ipynb", f"print('notebook', {index})")
+    result = nbtest.runpytest_subprocess(
+        "--notebook-test", "tests", "--notebook-test-path=extra", "-n", "2", "-p",
+        "no:cacheprovider",
+    )  # fmt: skip
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["*2 workers [[]4 items[]]*"])
 
