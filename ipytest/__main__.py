@@ -12,6 +12,7 @@ message names it), 2 when the notebook cannot be read.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import dataclasses
 import os
@@ -88,7 +89,7 @@ def run_cells(cells: list[CodeCell], path: Path, shell: Any = None) -> CellFailu
     """Run `cells` of the notebook at `path`, as `run_notebook` does."""
     with contextlib.ExitStack() as stack:
         if shell is None:
-            shell = stack.enter_context(_fresh_shell())
+            shell = stack.enter_context(fresh_shell())
         folder = path.resolve().parent
         stack.enter_context(_working_directory(folder))
         stack.enter_context(_first_on_sys_path(folder))
@@ -102,16 +103,40 @@ def run_cells(cells: list[CodeCell], path: Path, shell: Any = None) -> CellFailu
 
 
 @contextlib.contextmanager
-def _fresh_shell() -> Iterator[Any]:
+def fresh_shell(*, in_memory_history: bool = False) -> Iterator[Any]:
+    """A new `InteractiveShell` singleton, shut down and cleared afterwards.
+
+    The shell installs its module as `sys.modules["__main__"]`; the caller restores it if
+    the process goes on. `in_memory_history` keeps the input history out of the profile's
+    history file.
+    """
     from IPython.core.interactiveshell import InteractiveShell
 
     if InteractiveShell.initialized():
         raise RuntimeError("an IPython shell is already running in this process")
-    shell = InteractiveShell.instance()
+    config = None
+    if in_memory_history:
+        from traitlets.config import Config
+
+        config = Config()
+        config.HistoryManager.hist_file = ":memory:"
+    shell = InteractiveShell.instance(config=config)
     try:
         yield shell
     finally:
-        InteractiveShell.clear_instance()
+        # What IPython would do at exit (close the history, delete its temporary files,
+        # stop %%script --bg processes), now: a process that goes on (pytest running
+        # notebook after notebook) must not pile up shells to shut down at exit.
+        script_magics = shell.magics_manager.registry.get("ScriptMagics")
+        try:
+            shell.atexit_operations()
+            if script_magics is not None:
+                script_magics.kill_bg_processes()
+        finally:
+            atexit.unregister(shell.atexit_operations)
+            if script_magics is not None:
+                atexit.unregister(script_magics.kill_bg_processes)
+            InteractiveShell.clear_instance()
 
 
 @contextlib.contextmanager

@@ -1,0 +1,167 @@
+"""`# notebook-test:` directives: parse them and build the per-cell plan of a notebook.
+
+Pure: no pytest, no IPython. A directive is a comment line of a code cell:
+
+    # notebook-test: default-all=False
+    # notebook-test: test-cell=True, must-raise-exception=True
+
+`default-all` sets whether this and the following code cells run (until the next
+`default-all`), `test-cell` overrides that for its own cell, and `must-raise-exception`
+says the cell must raise an `Exception`. Values are the literals `True` and `False`; a key
+appears at most once per cell. Anything else on a directive line, or a comment that is
+clearly a directive with a misspelt prefix (`# notebook_test: test-cell=True`), is a
+`DirectiveError` that names the cell, the line and what is accepted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+
+DIRECTIVE_PREFIX = "# notebook-test:"
+DEFAULT_ALL = "default-all"
+TEST_CELL = "test-cell"
+MUST_RAISE = "must-raise-exception"
+KEYS = (DEFAULT_ALL, TEST_CELL, MUST_RAISE)
+VALUES = {"True": True, "False": False}
+CODE_CELL = "code"
+
+# The exact prefix, with any indentation and spacing after "#".
+_DIRECTIVE = re.compile(r"[ \t]*#[ \t]*notebook-test:(?P<body>.*)")
+# A comment that means to be a directive but whose prefix is spelt differently: a variant
+# of "notebook-test" followed by ":" or a space, then something of the form `name=`.
+_MISSPELT = re.compile(
+    r"[ \t]*#[ \t]*notebook[ \t_.-]*tests?[ \t]*(?::|[ \t])[ \t]*[A-Za-z_][\w-]*[ \t]*=",
+    re.IGNORECASE,
+)
+_ASSIGNMENT = re.compile(r"[ \t]*(?P<key>[^=\s]+)[ \t]*=[ \t]*(?P<value>.*?)[ \t]*")
+
+
+class DirectiveError(ValueError):
+    """A `# notebook-test:` line (or a misspelt one) that cannot be used.
+
+    `cell` is the cell's number (1-based position among all cells of the notebook),
+    `line` its 1-based line number in the cell, `text` the line itself.
+    """
+
+    def __init__(self, cell: int, line: int, text: str, reason: str) -> None:
+        super().__init__(cell, line, text, reason)
+        self.cell = cell
+        self.line = line
+        self.text = text
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"cell {self.cell}, line {self.line}: {self.text.strip()!r}: {self.reason}"
+
+
+@dataclasses.dataclass(frozen=True)
+class CellPlan:
+    """What to do with one code cell: run it or not, and whether it must raise."""
+
+    number: int
+    source: str
+    run: bool
+    must_raise: bool
+
+
+def parse_directives(source: str, cell: int = 1) -> dict[str, bool]:
+    """The directives of one code cell's `source`, as `{key: value}`.
+
+    `cell` is the cell's number, for error messages. Raises `DirectiveError`.
+    """
+    found: dict[str, bool] = {}
+    first_line: dict[str, int] = {}
+    for number, text in enumerate(source.splitlines(), start=1):
+        if "notebook" not in text.lower():
+            continue
+        match = _DIRECTIVE.fullmatch(text)
+        if match is None:
+            if _MISSPELT.match(text):
+                raise DirectiveError(
+                    cell,
+                    number,
+                    text,
+                    f"this looks like a directive but its prefix is not {DIRECTIVE_PREFIX!r}; "
+                    f"write e.g. '{DIRECTIVE_PREFIX} {TEST_CELL}=True'",
+                )
+            continue
+        for key, value in _parse_body(match["body"], cell, number, text):
+            if key in found:
+                raise DirectiveError(
+                    cell,
+                    number,
+                    text,
+                    f"{key!r} is already set on line {first_line[key]} of this cell; each "
+                    "key may appear once per cell",
+                )
+            found[key] = value
+            first_line[key] = number
+    return found
+
+
+def _parse_body(body: str, cell: int, line: int, text: str) -> list[tuple[str, bool]]:
+    accepted = ", ".join(KEYS)
+    if not body.strip():
+        raise DirectiveError(
+            cell,
+            line,
+            text,
+            f"the directive is empty; write key=True or key=False with a key of: {accepted}",
+        )
+    pairs = []
+    for item in body.split(","):
+        match = _ASSIGNMENT.fullmatch(item)
+        if match is None:
+            raise DirectiveError(
+                cell,
+                line,
+                text,
+                f"{item.strip()!r} is not of the form key=True or key=False (keys: {accepted}; "
+                "separate several with commas)",
+            )
+        key, value = match["key"], match["value"]
+        if key not in KEYS:
+            hint = ""
+            normalized = key.lower().replace("_", "-")
+            if normalized in KEYS:
+                hint = f" (did you mean {normalized!r}?)"
+            raise DirectiveError(
+                cell, line, text, f"unknown key {key!r}{hint}; the keys are: {accepted}"
+            )
+        if value not in VALUES:
+            raise DirectiveError(
+                cell,
+                line,
+                text,
+                f"the value of {key!r} is {value!r}; it must be the literal True or False",
+            )
+        pairs.append((key, VALUES[value]))
+    return pairs
+
+
+def plan_cells(cells: Iterable[tuple[str, str]], default_all: bool = True) -> list[CellPlan]:
+    """The plan of every code cell of a notebook, in order.
+
+    `cells` are `(cell_type, source)` pairs of all cells, markdown and raw ones included:
+    they count in the cell numbers but have no plan. `default_all` is whether code cells
+    run before any `default-all` directive. Raises `DirectiveError` for the first bad
+    directive.
+    """
+    plans = []
+    run_by_default = default_all
+    for number, (cell_type, source) in enumerate(cells, start=1):
+        if cell_type != CODE_CELL:
+            continue
+        directives = parse_directives(source, number)
+        run_by_default = directives.get(DEFAULT_ALL, run_by_default)
+        plans.append(
+            CellPlan(
+                number=number,
+                source=source,
+                run=directives.get(TEST_CELL, run_by_default),
+                must_raise=directives.get(MUST_RAISE, False),
+            )
+        )
+    return plans

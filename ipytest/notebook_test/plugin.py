@@ -1,0 +1,633 @@
+"""The pytest plugin `notebook_test`: collect `.ipynb` files and run them in-process.
+
+Inert unless `--notebook-test` (or the ini option `notebook_test_enabled = true`) turns it
+on: then every notebook pytest comes across (given on the command line, under a collected
+folder, under `--notebook-test-path` or under the folder named by the environment
+variable of `--notebook-test-envvar`) is one test item, run by `runner` without a Jupyter
+kernel. This module imports nothing that pytest has not imported already: the notebook
+machinery is imported when a notebook is collected.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PLUGIN_NAME = "notebook_test"
+SESSION_PLUGIN_NAME = "notebook_test-session"
+ENABLE_OPTION = "--notebook-test"
+ENABLE_INI = "notebook_test_enabled"
+NOTEBOOK_SUFFIX = ".ipynb"
+CHECKPOINTS_FOLDER = ".ipynb_checkpoints"
+DUMP_FOLDER = "notebook-test-code"
+CODE_SECTION = "notebook-test generated code"
+REPORT_SECTION = "notebook-test"
+EMPTY_PROPERTY = "notebook-test"
+EMPTY_VALUE = "no code cell selected"
+EMPTY_STATUS = "PASSED (no code cell selected)"
+SOURCE_CONTEXT = 3
+
+
+class _Option:
+    """One `--notebook-test-<flag>` option and its ini twin `notebook_test_<ini>`.
+
+    A plain class: this module is imported on every pytest start, and a dataclass costs
+    more to define than all the rest of it.
+    """
+
+    __slots__ = ("default", "flag", "help", "ini", "metavar", "multiple")
+
+    def __init__(
+        self, flag: str, ini: str, default: str, metavar: str, help: str, multiple: bool = False
+    ) -> None:
+        self.flag = flag
+        self.ini = ini
+        self.default = default
+        self.metavar = metavar
+        self.help = help
+        self.multiple = multiple
+
+    @property
+    def dest(self) -> str:
+        return "notebook_test_" + self.flag.replace("-", "_")
+
+
+OPTIONS = (
+    _Option(
+        "path",
+        "paths",
+        "",
+        "PATH",
+        "also collect the notebooks under this folder, or matching this glob "
+        "(repeatable; the ini option takes one per line)",
+        multiple=True,
+    ),
+    _Option(
+        "envvar",
+        "envvar",
+        "NOTEBOOK_DIR_TO_TEST",
+        "NAME",
+        "also collect the notebooks under the folder that this environment variable names, "
+        "when it is set",
+    ),
+    _Option(
+        "default-all",
+        "default_all",
+        "true",
+        "BOOL",
+        "whether code cells run before a '# notebook-test: default-all=' directive",
+    ),
+    _Option(
+        "strip-magics",
+        "strip_magics",
+        "true",
+        "BOOL",
+        "python engine: turn IPython line magics (%...) and shell escapes (!...) into no-ops; "
+        "run the body of %%time-like cell magics; leave out cells of other cell magics",
+    ),
+    _Option(
+        "seed",
+        "seed",
+        "42",
+        "INT",
+        "seed random, and numpy.random once imported, before each notebook ('none': leave "
+        "them alone)",
+    ),
+    _Option(
+        "mpl-backend",
+        "mpl_backend",
+        "Agg",
+        "NAME",
+        "matplotlib backend for notebooks that use matplotlib ('none': leave it alone)",
+    ),
+    _Option(
+        "plotly-renderer",
+        "plotly_renderer",
+        "jpg",
+        "NAME",
+        "plotly's default renderer for notebooks that use plotly ('none': leave it alone)",
+    ),
+    _Option(
+        "dump-code",
+        "dump_code",
+        "onfail",
+        "never|onfail|always",
+        "onfail: attach the generated code to a failure's report; always: also write it to a "
+        "file for every notebook (see dump-dir)",
+    ),
+    _Option(
+        "dump-dir",
+        "dump_dir",
+        "",
+        "DIR",
+        f"folder for dump-code=always (default: {DUMP_FOLDER}/ beside the --junitxml file, "
+        "else in pytest's cache folder)",
+    ),
+    _Option(
+        "timeout",
+        "timeout",
+        "none",
+        "SECONDS",
+        "fail a notebook that runs longer than this, naming the cell it was running "
+        "('none' or 0: no limit)",
+    ),
+    _Option(
+        "prelude",
+        "prelude",
+        "",
+        "MODULE:FUNCTION",
+        "call this function with the notebook's path before its first cell, in the "
+        "notebook's folder",
+    ),
+    _Option(
+        "engine",
+        "engine",
+        "python",
+        "python|ipython",
+        "python: compile the cells and run them in a module namespace; ipython: run them in "
+        "an in-process IPython shell (magics and %%ipytest work)",
+    ),
+)
+
+_OPTIONS_BY_FLAG = {option.flag: option for option in OPTIONS}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("notebook-test", "run notebooks in-process (ipytest)")
+    group.addoption(
+        ENABLE_OPTION,
+        action="store_true",
+        default=None,
+        dest="notebook_test",
+        help="collect .ipynb files and run each as one test, in this process",
+    )
+    parser.addini(
+        ENABLE_INI,
+        type="bool",
+        default=False,
+        help="collect .ipynb files as with --notebook-test",
+    )
+    for option in OPTIONS:
+        group.addoption(
+            f"{ENABLE_OPTION}-{option.flag}",
+            action="append" if option.multiple else "store",
+            default=None,
+            dest=option.dest,
+            metavar=option.metavar,
+            help=f"{option.help} (default: {option.default or 'none'})",
+        )
+        parser.addini(
+            f"notebook_test_{option.ini}",
+            type="linelist" if option.multiple else "string",
+            default=[] if option.multiple else option.default,
+            help=option.help,
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not (config.getoption("notebook_test") or config.getini(ENABLE_INI)):
+        return
+    from .settings import SettingsError
+
+    try:
+        plugin = NotebookTestSession(config)
+    except SettingsError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.pluginmanager.register(plugin, SESSION_PLUGIN_NAME)
+    _add_collection_paths(config, plugin.extra_paths)
+
+
+def options_table() -> str:
+    """The Markdown table of the options, for the Readme."""
+    rows = [
+        "| command line | ini option | default | meaning |",
+        "| --- | --- | --- | --- |",
+        f"| `{ENABLE_OPTION}` | `{ENABLE_INI}` | off | collect notebooks and run them in-process |",
+    ]
+    for option in OPTIONS:
+        # A "|" inside a table cell must be escaped, even in a code span.
+        value = "=" + option.metavar.replace("|", "\\|")
+        default = f"`{option.default}`" if option.default else "none"
+        rows.append(
+            f"| `{ENABLE_OPTION}-{option.flag}{value}` | `notebook_test_{option.ini}` | "
+            f"{default} | {option.help} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+class NotebookTestSession:
+    """The options of a session with notebook testing on, and its collection hooks."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        from . import settings as parse
+
+        self.config = config
+        value, name = self._value, self._source
+        self.settings = parse.Settings(
+            default_all=parse.parse_bool(value("default-all"), name("default-all")),
+            strip_magics=parse.parse_bool(value("strip-magics"), name("strip-magics")),
+            seed=parse.parse_seed(value("seed"), name("seed")),
+            mpl_backend=parse.parse_name(value("mpl-backend"), name("mpl-backend")),
+            plotly_renderer=parse.parse_name(value("plotly-renderer"), name("plotly-renderer")),
+            dump_code=parse.parse_choice(value("dump-code"), name("dump-code"), parse.DUMP_CHOICES),
+            timeout=parse.parse_timeout(value("timeout"), name("timeout")),
+            engine=parse.parse_choice(value("engine"), name("engine"), parse.ENGINE_CHOICES),
+        )
+        self.prelude_name = parse.parse_prelude(value("prelude"), name("prelude"))
+        self._prelude: Any = None
+        self.rewrite_asserts = config.getoption("assertmode", "rewrite") != "plain"
+        self.dump_dir = self._dump_dir(value("dump-dir"))
+        self.extra_paths = list(self._extra_paths())
+
+    @property
+    def _ini_base(self) -> Path:
+        return self.config.inipath.parent if self.config.inipath else self.config.rootpath
+
+    def _value(self, flag: str) -> Any:
+        """The option's value: from the command line, else the ini file, else the default."""
+        option = _OPTIONS_BY_FLAG[flag]
+        given = self.config.getoption(option.dest)
+        return self.config.getini(f"notebook_test_{option.ini}") if given is None else given
+
+    def _source(self, flag: str) -> str:
+        """Where the option's value comes from, for error messages."""
+        option = _OPTIONS_BY_FLAG[flag]
+        if self.config.getoption(option.dest) is not None:
+            return f"{ENABLE_OPTION}-{flag}"
+        return f"notebook_test_{option.ini} (ini)"
+
+    def _dump_dir(self, chosen: str) -> Path | None:
+        if chosen:
+            # From the command line, relative to where pytest runs; else to the ini file.
+            from_cli = self.config.getoption("notebook_test_dump_dir") is not None
+            return (self.config.invocation_params.dir if from_cli else self._ini_base) / chosen
+        junitxml = self.config.getoption("xmlpath", None)
+        if junitxml:
+            return (self.config.invocation_params.dir / junitxml).parent / DUMP_FOLDER
+        return None
+
+    def _extra_paths(self) -> Iterator[Path]:
+        import glob
+
+        from .settings import SettingsError
+
+        invocation = self.config.invocation_params.dir
+        ini_base = self._ini_base
+        given = [
+            (invocation, p, "--notebook-test-path")
+            for p in self.config.getoption("notebook_test_path") or ()
+        ]
+        given += [
+            (ini_base, p, "notebook_test_paths") for p in self.config.getini("notebook_test_paths")
+        ]
+        variable = self._value("envvar")
+        directory = os.environ.get(variable) if variable else None
+        if directory:
+            given.append((invocation, directory, f"the environment variable {variable}"))
+        for base, pattern, source in given:
+            matches = sorted(glob.glob(pattern, root_dir=base, recursive=True))
+            if not matches:
+                raise SettingsError(
+                    f"{source}: {pattern!r} matches no file or folder (relative to {base})"
+                )
+            for match in matches:
+                path = base / match
+                if CHECKPOINTS_FOLDER in path.parts:
+                    continue
+                if path.is_dir() or path.suffix == NOTEBOOK_SUFFIX:
+                    yield path
+
+    def prelude(self) -> Any:
+        """The prelude function, imported on first use; None without one."""
+        if self.prelude_name is None or self._prelude is not None:
+            return self._prelude
+        import importlib
+
+        module_name, function_name = self.prelude_name
+        text = f"{module_name}:{function_name}"
+        try:
+            function = getattr(importlib.import_module(module_name), function_name)
+        except Exception as error:
+            raise PreludeError(
+                f"cannot load the prelude {text!r} (--notebook-test-prelude): "
+                f"{type(error).__name__}: {error}"
+            ) from error
+        if not callable(function):
+            raise PreludeError(f"the prelude {text!r} is not callable: {function!r}")
+        self._prelude = function
+        return function
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        if file_path.suffix != NOTEBOOK_SUFFIX or CHECKPOINTS_FOLDER in file_path.parts:
+            return None
+        return NotebookFile.from_parent(parent, path=file_path, session_options=self)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Iterator[None]:
+        outcome = yield
+        if not isinstance(item, NotebookItem) or call.when != "call":
+            return
+        report = outcome.get_result()
+        if report.failed and item.code is not None and item.settings.dump_code != "never":
+            report.sections.append((CODE_SECTION, item.code.source))
+
+    def pytest_report_teststatus(self, report: Any, config: pytest.Config) -> Any:
+        if report.when == "call" and report.passed and _is_empty(report):
+            return "passed", ".", (EMPTY_STATUS, {"green": True})
+        return None
+
+
+class PreludeError(Exception):
+    """The prelude cannot be imported or called."""
+
+
+def _is_empty(report: Any) -> bool:
+    # user_properties come back as lists from xdist's workers.
+    return any(tuple(item) == (EMPTY_PROPERTY, EMPTY_VALUE) for item in report.user_properties)
+
+
+def _add_collection_paths(config: pytest.Config, paths: list[Path]) -> None:
+    """Add `paths` to what pytest collects, unless an argument already covers them."""
+    invocation = config.invocation_params.dir
+    covered = [(invocation / arg.split("::")[0]).resolve() for arg in config.args]
+    for path in paths:
+        resolved = path.resolve()
+        if any(resolved == root or root in resolved.parents for root in covered):
+            continue
+        config.args.append(str(path))
+        covered.append(resolved)
+
+
+class NotebookFile(pytest.File):
+    """A notebook: read, its metadata applied and its directives planned at collection."""
+
+    def __init__(self, *, session_options: NotebookTestSession, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session_options = session_options
+
+    def collect(self) -> Iterator[pytest.Item]:
+        from .directives import DirectiveError, plan_cells
+        from .settings import SettingsError, apply_metadata
+
+        label = _label(self)
+        metadata, cells = _read_notebook(self.path, label)
+        problem = None
+        settings = self.session_options.settings
+        plans: list = []
+        try:
+            settings = apply_metadata(settings, metadata)
+            plans = plan_cells(cells, settings.default_all)
+        except DirectiveError as error:
+            problem = f"{label}: bad notebook-test directive in {error}"
+        except SettingsError as error:
+            problem = f"{label}: {error}"
+        # A bad directive fails this notebook only (at setup), and the others still run,
+        # where a collection error would stop the session.
+        item = NotebookItem.from_parent(
+            self, name=self.path.stem, plans=plans, settings=settings, problem=problem
+        )
+        if problem is None and not settings.enabled:
+            item.add_marker(
+                pytest.mark.skip(reason='disabled by its metadata["notebook_test"]["enabled"]')
+            )
+        yield item
+
+
+def _label(node: pytest.Node) -> str:
+    """The notebook's path as pytest shows it: relative to rootdir, with "/"."""
+    return node.nodeid.split("::")[0]
+
+
+def _read_notebook(path: Path, label: str) -> tuple[Any, list[tuple[str, str]]]:
+    """The notebook's metadata and `(cell_type, source)` of every cell.
+
+    A version-4 notebook is read with `json` alone (importing nbformat costs more than
+    running a small notebook); anything else goes through nbformat's reader, which
+    converts older versions and explains what is wrong.
+    """
+    import json
+
+    try:
+        data = json.loads(path.read_bytes())
+    except (ValueError, OSError):
+        data = None
+    cells = _cells_of(data)
+    if cells is not None:
+        return data.get("metadata"), cells
+    try:
+        import nbformat
+
+        notebook = nbformat.read(path, as_version=4)
+        return notebook.get("metadata"), [(cell.cell_type, cell.source) for cell in notebook.cells]
+    except Exception as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise pytest.Collector.CollectError(
+            f"{label}: cannot be read as a Jupyter notebook: {type(error).__name__}: {message}"
+        ) from None
+
+
+def _cells_of(data: Any) -> list[tuple[str, str]] | None:
+    if not isinstance(data, dict) or data.get("nbformat") != 4:
+        return None
+    raw_cells = data.get("cells")
+    if not isinstance(raw_cells, list):
+        return None
+    cells = []
+    for cell in raw_cells:
+        if not isinstance(cell, dict):
+            return None
+        cell_type, source = cell.get("cell_type"), cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(part, str) for part in source):
+            source = "".join(source)
+        if not isinstance(cell_type, str) or not isinstance(source, str):
+            return None
+        cells.append((cell_type, source))
+    return cells
+
+
+class NotebookItem(pytest.Item):
+    """One notebook run as one test."""
+
+    def __init__(
+        self, *, plans: list, settings: Any, problem: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.plans = plans
+        self.settings = settings
+        self.problem = problem
+        self.code: Any = None
+        self.state: Any = None
+
+    def setup(self) -> None:
+        if self.problem is not None:
+            # Without pytest's traceback: the message says all.
+            pytest.fail(self.problem, pytrace=False)
+
+    def runtest(self) -> None:
+        from . import NotebookTestWarning
+        from .codegen import generate
+        from .runner import RunOptions, RunState, run_notebook
+
+        session = self.session_options
+        settings = self.settings
+        label = _label(self)
+        python_engine = settings.engine == "python"
+        self.code = generate(label, self.plans, settings.strip_magics and python_engine)
+        for cell in self.code.left_out:
+            warnings.warn(
+                NotebookTestWarning(f"{label}: cell {cell.number} was not run: {cell.reason}"),
+                stacklevel=1,
+            )
+        if settings.dump_code == "always":
+            self._dump(self.code.source, label)
+        selected = self.code.cells if python_engine else [p for p in self.plans if p.run]
+        if not selected:
+            self.user_properties.append((EMPTY_PROPERTY, EMPTY_VALUE))
+            self.add_report_section("call", REPORT_SECTION, f"{label}: {EMPTY_VALUE}")
+        options = RunOptions(
+            engine=settings.engine,
+            seed=settings.seed,
+            mpl_backend=settings.mpl_backend,
+            plotly_renderer=settings.plotly_renderer,
+            timeout=settings.timeout,
+            rewrite_asserts=session.rewrite_asserts,
+            prelude=session.prelude(),
+        )
+        self.state = RunState(label)
+        run_notebook(self.path, self.state, options, code=self.code, plans=self.plans)
+
+    @property
+    def session_options(self) -> NotebookTestSession:
+        parent = self.parent
+        assert isinstance(parent, NotebookFile)
+        return parent.session_options
+
+    def _dump(self, source: str, label: str) -> None:
+        directory = self.session_options.dump_dir
+        if directory is None:
+            cache = getattr(self.config, "cache", None)
+            if cache is not None:
+                directory = Path(cache.mkdir(DUMP_FOLDER))
+            else:
+                directory = self.config.rootpath / DUMP_FOLDER
+        directory.mkdir(parents=True, exist_ok=True)
+        name = label.replace("/", "__").removesuffix(NOTEBOOK_SUFFIX) + ".py"
+        (directory / name).write_text(source, encoding="utf-8")
+
+    def teardown(self) -> None:
+        if self.state is not None:
+            self.state.forget()
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        # Line 0: pytest needs a number (e.g. to report a skip).
+        return self.path, 0, f"notebook {_label(self)}"
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        from .runner import CellFailed, NotebookTimeout
+
+        error = excinfo.value
+        state = self.state
+        if isinstance(error, (CellFailed, PreludeError)):
+            text = str(error)
+            if isinstance(error, CellFailed) and error.source:
+                text += "\n" + _excerpt(error.source, None)
+            return text
+        filenames = set(state.filenames) if state is not None else set()
+        if isinstance(error, SyntaxError) and error.filename in filenames:
+            return _syntax_error_text(_label(self), state.cell, error)
+        traceback = excinfo.traceback
+        cell_entries = [
+            entry for entry in traceback if entry.frame.code.raw.co_filename in filenames
+        ]
+        if cell_entries:
+            # From the cell that was running: what called it is the plugin and pytest.
+            first = next(i for i, entry in enumerate(traceback) if entry in cell_entries)
+            excinfo.traceback = type(traceback)(list(traceback)[first:])
+        elif not isinstance(error, NotebookTimeout):
+            excinfo.traceback = traceback.filter(
+                lambda entry: (
+                    not _is_internal(entry.frame.code.raw.co_filename)
+                    and not _is_pytest(entry.frame.code.raw.co_filename)
+                )
+            )
+        tbstyle = style or self.config.getoption("tbstyle", "auto")
+        representation = excinfo.getrepr(
+            funcargs=True,
+            abspath=False,
+            showlocals=self.config.getoption("showlocals", False),
+            style="long" if tbstyle == "auto" else tbstyle,
+            tbfilter=False,
+            truncate_locals=self.config.getoption("verbose", 0) < 2,
+        )
+        summary = (
+            str(error)
+            if isinstance(error, NotebookTimeout)
+            else _summary(_label(self), state, error, cell_entries)
+        )
+        if hasattr(representation, "addsection"):
+            representation.addsection(REPORT_SECTION, summary)
+        return representation
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PYTEST_DIRS = tuple(
+    os.path.dirname(os.path.abspath(module.__file__))
+    for module in (pytest, sys.modules.get("_pytest"), sys.modules.get("pluggy"))
+    if module is not None and getattr(module, "__file__", None)
+)
+
+
+def _is_internal(filename: str) -> bool:
+    return os.path.dirname(os.path.abspath(filename)) == _PACKAGE_DIR
+
+
+def _is_pytest(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_PYTEST_DIRS)
+
+
+def _summary(label: str, state: Any, error: BaseException, cell_entries: list) -> str:
+    where = state.where if state is not None else "the prelude"
+    if cell_entries:
+        last = cell_entries[0]
+        where = f"{where}, line {last.lineno + 1}"
+    return f"{label}: {where} raised {type(error).__name__}: {error}"
+
+
+def _syntax_error_text(label: str, cell: int | None, error: SyntaxError) -> str:
+    lines = [
+        f"{label}: cell {cell}, line {error.lineno}: SyntaxError: {error.msg}",
+        _excerpt(linecache_source(error.filename), error.lineno, error.offset),
+        "(IPython syntax such as %magic, !command or obj? runs with "
+        "--notebook-test-strip-magics=true for line magics and shell escapes, or "
+        "--notebook-test-engine=ipython for all of it)",
+    ]
+    return "\n".join(lines)
+
+
+def linecache_source(filename: str) -> str:
+    import linecache
+
+    return "".join(linecache.getlines(filename))
+
+
+def _excerpt(source: str, line: int | None, column: int | None = None) -> str:
+    """Numbered lines of a cell: all of a short cell, else those around `line`."""
+    lines = source.splitlines()
+    if line is None or len(lines) <= 2 * SOURCE_CONTEXT + 1:
+        first, last = 1, len(lines)
+    else:
+        first, last = max(1, line - SOURCE_CONTEXT), min(len(lines), line + SOURCE_CONTEXT)
+    width = len(str(last))
+    shown = []
+    for number in range(first, last + 1):
+        mark = ">" if number == line else " "
+        shown.append(f"{mark} {number:>{width}} | {lines[number - 1]}")
+        if number == line and column:
+            shown.append(" " * (width + 5 + column - 1) + "^")
+    return "\n".join(shown)

@@ -1,0 +1,198 @@
+"""The options of `--notebook-test`: parse their values and apply notebook metadata.
+
+Pure: no pytest. Values come from three places, each overriding the one before: the ini
+file (`notebook_test_*`), the command line (`--notebook-test-*`) and, for one notebook,
+its metadata `metadata["notebook_test"]`. Every parser raises `SettingsError` naming the
+option, the value and what is accepted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+METADATA_KEY = "notebook_test"
+DUMP_CHOICES = ("never", "onfail", "always")
+ENGINE_CHOICES = ("python", "ipython")
+# Written for the seed, the backend and the renderer, it leaves that setting alone.
+NONE_WORDS = frozenset({"none", "off", "no", "false"})
+TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
+FALSE_WORDS = frozenset({"false", "no", "off", "0"})
+
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+class SettingsError(ValueError):
+    """A value of an option (or of a notebook's metadata) that is not accepted."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How one notebook is run; the defaults are those of the plugin."""
+
+    enabled: bool = True
+    default_all: bool = True
+    strip_magics: bool = True
+    seed: int | None = 42
+    mpl_backend: str | None = "Agg"
+    plotly_renderer: str | None = "jpg"
+    dump_code: str = "onfail"
+    timeout: float | None = None
+    engine: str = "python"
+
+
+def parse_bool(value: str | bool, option: str) -> bool:
+    """`true`/`false` (also yes/no, on/off, 1/0, any case) as a bool."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{option}: {value!r} is not a boolean; write true or false")
+
+
+def parse_seed(value: str | int | None, option: str) -> int | None:
+    """An integer seed, or None (`none`) to leave the random generators alone."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    if text.lower() in NONE_WORDS:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise SettingsError(
+            f"{option}: {value!r} is not an integer seed; write e.g. 42, or none to leave "
+            "the random generators unseeded"
+        ) from None
+
+
+def parse_timeout(value: str | float | None, option: str) -> float | None:
+    """Seconds (> 0) per notebook, or None (`none` or `0`) for no timeout."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise SettingsError(f"{option}: {value!r} is not a number of seconds")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        text = str(value).strip()
+        if text.lower() in NONE_WORDS:
+            return None
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise SettingsError(
+                f"{option}: {value!r} is not a number of seconds; write e.g. 60 or 2.5, or "
+                "none (or 0) for no timeout"
+            ) from None
+    if math.isnan(seconds) or seconds < 0 or math.isinf(seconds):
+        raise SettingsError(
+            f"{option}: {value!r} is not a positive number of seconds; write e.g. 60, or "
+            "none (or 0) for no timeout"
+        )
+    return seconds or None
+
+
+def parse_name(value: str | None, option: str) -> str | None:
+    """A name such as a matplotlib backend, or None (`none` or empty) to leave it alone."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or text.lower() in NONE_WORDS:
+        return None
+    if any(character.isspace() for character in text):
+        raise SettingsError(f"{option}: {value!r} must be a single name, without spaces")
+    return text
+
+
+def parse_choice(value: str, option: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, in any case."""
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise SettingsError(f"{option}: {value!r} is not one of: {', '.join(choices)}")
+    return text
+
+
+def parse_prelude(value: str | None, option: str) -> tuple[str, str] | None:
+    """`package.module:function` as `(module, function)`; None or empty for no prelude."""
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    module, colon, function = text.partition(":")
+    if not colon or not _DOTTED_NAME.fullmatch(module) or not function.isidentifier():
+        raise SettingsError(
+            f"{option}: {value!r} is not of the form module:function (e.g. "
+            "mypackage.testing:notebook_prelude)"
+        )
+    return module, function
+
+
+# Metadata key -> (Settings field, parser of the JSON value).
+def _metadata_bool(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"{key}: {value!r} must be true or false")
+    return value
+
+
+def _metadata_seed(value: Any, key: str) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise SettingsError(f"{key}: {value!r} must be an integer or null")
+    return value
+
+
+def _metadata_timeout(value: Any, key: str) -> float | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise SettingsError(f"{key}: {value!r} must be a number of seconds or null")
+    return parse_timeout(value, key)
+
+
+def _metadata_choice(choices: tuple[str, ...]):
+    def parse(value: Any, key: str) -> str:
+        if not isinstance(value, str):
+            raise SettingsError(f"{key}: {value!r} must be one of: {', '.join(choices)}")
+        return parse_choice(value, key, choices)
+
+    return parse
+
+
+METADATA_FIELDS = {
+    "enabled": _metadata_bool,
+    "default_all": _metadata_bool,
+    "strip_magics": _metadata_bool,
+    "seed": _metadata_seed,
+    "timeout": _metadata_timeout,
+    "dump_code": _metadata_choice(DUMP_CHOICES),
+    "engine": _metadata_choice(ENGINE_CHOICES),
+}
+
+
+def apply_metadata(settings: Settings, metadata: Mapping[str, Any] | None) -> Settings:
+    """`settings` overridden by a notebook's metadata (the whole `metadata` dict).
+
+    Only `metadata["notebook_test"]` is read; it must be an object whose keys are those of
+    `METADATA_FIELDS`.
+    """
+    if not isinstance(metadata, Mapping) or METADATA_KEY not in metadata:
+        return settings
+    overrides = metadata[METADATA_KEY]
+    accepted = ", ".join(METADATA_FIELDS)
+    if not isinstance(overrides, Mapping):
+        raise SettingsError(
+            f'metadata["{METADATA_KEY}"] must be an object with keys among: {accepted}; '
+            f"it is {overrides!r}"
+        )
+    changes = {}
+    for key, value in overrides.items():
+        parse = METADATA_FIELDS.get(key)
+        if parse is None:
+            raise SettingsError(
+                f'metadata["{METADATA_KEY}"] has the unknown key {key!r}; the keys are: {accepted}'
+            )
+        changes[key] = parse(value, f'metadata["{METADATA_KEY}"]["{key}"]')
+    return dataclasses.replace(settings, **changes)

@@ -1,0 +1,92 @@
+"""Generating the Python code of a notebook: magics, markers, line numbers."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ipytest.notebook_test.codegen import generate, marker_line, python_code
+from ipytest.notebook_test.directives import CellPlan
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("x = 1", "x = 1"),
+        ("%matplotlib inline\nx = 1", "pass  # %matplotlib inline\nx = 1"),
+        ("!pip install x\nimport x", "pass  # !pip install x\nimport x"),
+        ("for i in range(2):\n    %time f(i)", "for i in range(2):\n    pass  # %time f(i)"),
+        ("%%time\nx = 1\n%time y = 2", "#%%time\nx = 1\npass  # %time y = 2"),
+        ("\n%%capture\nprint(1)", "\n#%%capture\nprint(1)"),
+        # Valid Python that starts a line with "%" is left alone, as are strings.
+        ("x = (10\n% 3)", "x = (10\n% 3)"),
+        ("s = '''\n%d items\n'''", "s = '''\n%d items\n'''"),
+        # Six spaces of indentation: not a magic line by the rule, left as is.
+        ("if x:\n      %time f()", "if x:\n      %time f()"),
+        ("  x = '''a\n    b'''", "  x = '''a\n    b'''"),
+    ],
+)
+def test_python_code_strips_magics(source, expected):
+    assert python_code(source) == (expected, None)
+
+
+@pytest.mark.parametrize(
+    "magic", ["%%bash", "%%writefile helper.py", "%%html", "%%ipytest -v", "%%"]
+)
+def test_python_code_leaves_out_cells_of_other_cell_magics(magic):
+    code, reason = python_code(f"{magic}\necho hi")
+    assert code is None
+    assert f"its cell magic {magic.split()[0]}" in reason
+    assert "--notebook-test-engine=ipython" in reason
+
+
+def test_python_code_without_stripping_keeps_the_source():
+    assert python_code("%%bash\necho", strip_magics=False) == ("%%bash\necho", None)
+
+
+def test_marker_line():
+    assert marker_line("docs/a b.ipynb", 3) == "## notebook-test notebook=docs/a b.ipynb cell=3"
+    assert marker_line("n.ipynb", 4, must_raise=True).endswith("cell=4 must-raise-exception=True")
+
+
+def test_generate_puts_each_selected_cell_after_its_marker():
+    plans = [
+        CellPlan(1, "import os", True, False),
+        CellPlan(2, "skipped = True", False, False),
+        CellPlan(4, "s = '''a\n  b'''\n", True, False),
+        CellPlan(5, "1/0", True, True),
+        CellPlan(6, "%%bash\nls", True, False),
+    ]
+    code = generate("nb.ipynb", plans)
+    lines = code.source.splitlines()
+    assert [(cell.number, cell.must_raise) for cell in code.cells] == [
+        (1, False),
+        (4, False),
+        (5, True),
+    ]
+    assert [cell.number for cell in code.left_out] == [6]
+    for cell in code.cells:
+        assert lines[cell.line - 2] == marker_line("nb.ipynb", cell.number, cell.must_raise)
+        assert lines[cell.line - 1 : cell.line - 1 + len(cell.code.splitlines())] == (
+            cell.code.splitlines()
+        )
+    assert "skipped = True" not in code.source
+    ast.parse(code.source)
+
+
+_line = st.one_of(
+    st.sampled_from(["%time f()", "!ls", "%%time", "%%bash", "x = 1", "if x:", "    y = 2", ""]),
+    st.text(alphabet=" %!#'\"xif:=()\n", max_size=12),
+)
+
+
+@given(st.lists(_line, max_size=6).map("\n".join), st.booleans())
+def test_python_code_keeps_the_line_count_or_leaves_the_cell_out(source, strip):
+    code, reason = python_code(source, strip)
+    if code is None:
+        assert reason
+    else:
+        assert code.count("\n") == source.count("\n")
