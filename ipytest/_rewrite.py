@@ -442,7 +442,10 @@ class _Explainer:
             value = self.lookup(name)
         except NameError:
             return name
-        if name in self.locals or self.pytest_rewrite._should_repr_global_name(value):
+        # pytest shows every local by its value. At module level, where notebook code runs,
+        # all names are local: there, callables and modules are shown by name, as globals.
+        is_local = name in self.locals and self.locals is not self.globals
+        if is_local or self.pytest_rewrite._should_repr_global_name(value):
             return self.repr(value)
         return name
 

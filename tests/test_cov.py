@@ -70,6 +70,16 @@ def cell_files(report: dict) -> dict[str, dict]:
     }
 
 
+def measured(data: dict) -> dict:
+    """A report entry without its excluded lines among the executed ones.
+
+    coverage.py before 7.14 lists excluded lines that ran as executed too, for files and
+    cells alike; later versions leave them out.
+    """
+    excluded = set(data["excluded_lines"])
+    return {**data, "executed_lines": [n for n in data["executed_lines"] if n not in excluded]}
+
+
 def lines_of(data: dict) -> dict:
     return {
         "executed": data["executed_lines"],
@@ -483,7 +493,7 @@ def test_shell_coverage_true_applies_the_users_exclusions(shell, workdir):
     with pytest.warns(UserWarning, match="your coverage configuration in"):
         files = cell_files(shell_report(shell, workdir, ""))
     body = by_source(shell, files, "def test_sign")
-    assert lines_of(body) == {
+    assert lines_of(measured(body)) == {
         "executed": [1, 2, 3, 9, 10, 11],
         "missing": [4],
         "excluded": [6, 7],

@@ -318,3 +318,12 @@ def test_generated_asserts_fail_like_pytest_and_run_like_python(expression):
     is_tuple = isinstance(ast.parse(expression, mode="eval").body, ast.Tuple)
     if not chained and not is_tuple:
         assert (kind, message) == outcome(source, pytest_rewriter)[:2]
+
+
+def test_module_level_asserts_show_callables_by_name():
+    """pytest would show `<function f at 0x...>`: at module level every name is local."""
+    module = ast.parse("def f():\n    return 3\nvalue = 3\nassert f() == value + 1\n")
+    rewrite_module(module)
+    with pytest.raises(AssertionError) as error:
+        exec(compile(module, "<cell>", "exec"), {})
+    assert str(error.value) == "assert 3 == (3 + 1)\n +  where 3 = f()"
