@@ -90,9 +90,7 @@ def run_cells(cells: list[CodeCell], path: Path, shell: Any = None) -> CellFailu
     with contextlib.ExitStack() as stack:
         if shell is None:
             shell = stack.enter_context(fresh_shell())
-        folder = path.resolve().parent
-        stack.enter_context(_working_directory(folder))
-        stack.enter_context(_first_on_sys_path(folder))
+        stack.enter_context(notebook_folder(path.resolve().parent))
         for cell in cells:
             if cell.tags & SKIP_TAGS:
                 continue
@@ -140,25 +138,21 @@ def fresh_shell(*, in_memory_history: bool = False) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def _working_directory(directory: Path) -> Iterator[None]:
-    previous = Path.cwd()
+def notebook_folder(directory: Path) -> Iterator[None]:
+    """Work in `directory` with it first on `sys.path`, as a kernel started there does.
+
+    The working directory and `sys.path` (also what the cells added to it) are put back
+    afterwards.
+    """
+    saved_cwd, saved_path = os.getcwd(), list(sys.path)
     os.chdir(directory)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
-@contextlib.contextmanager
-def _first_on_sys_path(directory: Path) -> Iterator[None]:
     # A kernel imports modules next to the notebook: its sys.path starts with "".
-    entry = str(directory)
-    sys.path.insert(0, entry)
+    sys.path.insert(0, str(directory))
     try:
         yield
     finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(entry)
+        sys.path[:] = saved_path
+        os.chdir(saved_cwd)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -327,16 +327,16 @@ def notebook_environment(directory: Path) -> Iterator[None]:
     the state of `random`; and modules imported from `directory` (or from folders the run
     added to `sys.path`) are forgotten, so that the next notebook imports its own.
     """
+    from ipytest.__main__ import notebook_folder
+
     saved_path = list(sys.path)
     with contextlib.ExitStack() as stack:
-        stack.callback(os.chdir, os.getcwd())
-        stack.callback(_restore_list, sys.path, saved_path)
+        # Entered first, left last: forgetting local modules needs the run's sys.path.
+        stack.enter_context(notebook_folder(directory))
         stack.callback(_restore_environ, dict(os.environ))
         stack.callback(_forget_local_modules, set(sys.modules), saved_path, directory)
         stack.callback(_restore_main, sys.modules.get(MAIN_MODULE_NAME))
         stack.callback(random.setstate, random.getstate())
-        os.chdir(directory)
-        sys.path.insert(0, str(directory))
         yield
 
 
@@ -345,10 +345,6 @@ def _main_module(module: types.ModuleType) -> Iterator[None]:
     # Restored by notebook_environment; pickle and dataclasses look classes up here.
     sys.modules[MAIN_MODULE_NAME] = module
     yield
-
-
-def _restore_list(target: list, saved: list) -> None:
-    target[:] = saved
 
 
 def _restore_environ(saved: dict[str, str]) -> None:
