@@ -62,10 +62,11 @@ def quiet():
 def worker(rounds: int) -> None:
     import warnings
 
-    import ipytest
     import pytest
-    from IPython.core.interactiveshell import InteractiveShell
     from ipykernel.compiler import XCachingCompiler
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import ipytest
 
     warnings.simplefilter("ignore")
     cell_dir = Path(tempfile.mkdtemp(prefix="cells-"))
