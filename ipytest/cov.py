@@ -68,6 +68,7 @@ import contextlib
 import functools
 import hashlib
 import io
+import itertools
 import linecache
 import os
 import re
@@ -536,6 +537,7 @@ class CellRecording:
 
     def __init__(self) -> None:
         self.data: Any = None
+        self.context: str | None = None
         self._outer: Any = None
 
     @contextlib.contextmanager
@@ -548,15 +550,8 @@ class CellRecording:
         import coverage
 
         self._outer = coverage.Coverage.current()
-        recorder = coverage.Coverage(data_file=None, branch=True, config_file=False)
-        # Cells are traced as files without the plugin; the C tracer records branches on
-        # every Python (sys.monitoring only from 3.14), and coverage.py before 7.9 has
-        # no such option (it reads COVERAGE_CORE).
-        with contextlib.suppress(ConfigError):
-            recorder.set_option("run:core", TRACER_CORE)
-        # ipytest's own code (its assert rewriter runs in every cell) is no notebook code.
-        recorder.set_option("run:omit", [os.path.join(os.path.dirname(__file__), "*")])
-        recorder.set_option("run:disable_warnings", ["no-data-collected"])
+        recorder = _body_recorder()
+        context = f"{RECORDING_CONTEXT}{next(_recording_numbers)}"
         run_code = shell.run_code
         started = False
 
@@ -565,6 +560,7 @@ class CellRecording:
             if not started:
                 recorder.start()
                 started = True
+                recorder.switch_context(context)
             return await run_code(*args, **kwargs)
 
         shell.run_code = measured_run_code
@@ -576,6 +572,7 @@ class CellRecording:
             if started:
                 recorder.stop()
                 self.data = recorder.get_data()
+                self.context = context
 
     def pytest_plugin(self) -> object:
         return _recorded_cells_plugin_class()(self)
@@ -589,10 +586,38 @@ class CellRecording:
         files = [name for name in self.data.measured_files() if name in measured]
         if not files:
             return
+        # The recorder keeps the data of every recording, each in a context of its own.
+        self.data.set_query_contexts([f"^{re.escape(self.context or '')}$"])
         if data.has_arcs():
             data.add_arcs({name: self.data.arcs(name) or [] for name in files})
         else:
             data.add_lines({name: self.data.lines(name) or [] for name in files})
+
+
+RECORDING_CONTEXT = "ipytest-cell-body-"
+_recording_numbers = itertools.count(1)
+
+
+@functools.cache
+def _body_recorder() -> Any:
+    """The coverage.py instance that records `%%ipytest` cell bodies: one per process.
+
+    A new one for each cell would cost milliseconds (coverage.py classifies the folders of
+    `sys.path` when an instance first starts) and memory (it keeps every started instance
+    until the process exits). Each recording is a dynamic context of its own.
+    """
+    import coverage
+
+    recorder = coverage.Coverage(data_file=None, branch=True, config_file=False)
+    # Cells are traced as files without the plugin. The C tracer records branches and
+    # dynamic contexts on every Python (sys.monitoring neither before 3.14); coverage.py
+    # before 7.9 has no such option (it reads COVERAGE_CORE).
+    with contextlib.suppress(ConfigError):
+        recorder.set_option("run:core", TRACER_CORE)
+    # ipytest's own code (its assert rewriter runs in every cell) is no notebook code.
+    recorder.set_option("run:omit", [os.path.join(os.path.dirname(__file__), "*")])
+    recorder.set_option("run:disable_warnings", ["no-data-collected"])
+    return recorder
 
 
 @functools.cache

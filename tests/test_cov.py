@@ -480,6 +480,27 @@ def test_shell_reports_the_version_of_an_edited_cell_that_ran(shell, workdir):
     assert not any("assert classify(1)" in "".join(cov.cell_source_lines(f) or ()) for f in files)
 
 
+def test_shell_reruns_report_only_what_each_run_executed(shell, workdir):
+    """The body recording of one run does not leak into the next run's report."""
+    run_cells(shell, "import ipytest, ipytest.cov\nipytest.autoconfig(coverage=True)")
+    cov.translate_cell_filenames()
+    first = "def helper():\n    return 1\n\ndef test_a():\n    assert helper() == 1\n"
+    second = "def test_b():\n    assert helper() == 1\n"
+    run_cells(shell, f"%%ipytest --cov-report=json\n{first}")
+    files = cell_files(json.loads((workdir / "coverage.json").read_text(encoding="utf-8")))
+    assert lines_of(files["In[2]"]) == {"executed": [1, 2, 4, 5], "missing": [], "excluded": []}
+    for number in (3, 4):  # the same cell, run twice
+        run_cells(shell, f"%%ipytest --cov-report=json\n{second}")
+        report = json.loads((workdir / "coverage.json").read_text(encoding="utf-8"))
+        files = cell_files(report)
+        assert lines_of(files["In[2]"]) == {"executed": [2], "missing": [1, 4, 5], "excluded": []}
+        assert lines_of(files[f"In[{number}]"]) == {
+            "executed": [1, 2],
+            "missing": [],
+            "excluded": [],
+        }
+
+
 def test_shell_body_of_a_failing_cell_is_named_after_its_cell(shell, workdir):
     run_cells(shell, "import ipytest\nipytest.autoconfig()")
     shell.run_cell("%%ipytest\nraise ValueError('boom')", store_history=True)
