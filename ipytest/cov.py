@@ -266,7 +266,7 @@ def claim_measured_files(coverage_object: Any) -> list[str]:
     files = [
         filename
         for filename in data.measured_files()
-        if not data.file_tracer(filename) and claimed(filename)
+        if claimed(filename) and not data.file_tracer(filename)
     ]
     if files:
         data.add_file_tracers(dict.fromkeys(files, TRACER_NAME))
