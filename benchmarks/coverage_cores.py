@@ -1,6 +1,7 @@
 """What `%%ipytest --cov` costs on each coverage.py core, beside pytest-cov and the original.
 
     python benchmarks/coverage_cores.py [--rounds 7] [--python 3.13] [--work DIR]
+                                        [--baseline CHECKOUT]
 
 Makes two virtual environments (with uv, under DIR; reused by later runs) of the same
 Python, pytest, pytest-cov, coverage.py, IPython and ipykernel: one with this checkout of
@@ -13,7 +14,11 @@ cells are named as ipykernel names them (both ipytest versions recognise those):
 - the same tests as a `.py` file run by `pytest.main`, without and with
   `--cov --cov-report=json` (pytest-cov's own cost, the floor).
 
-It prints medians and the ratios side by side, and whether the report holds the cells
+`--baseline` adds a third environment with another checkout of ipytest (another branch
+in a git worktree, say), to compare a change with what it changes.
+
+It prints medians, and the median of each round's ratio (runs close in time share the
+load of the machine), side by side, and whether the report holds the cells
 (the original's file tracer does not run on `sysmon`). The aims of the issue on coverage
 cores: with the C tracer, the cell's ratio at most pytest-cov's ratio on the file + 0.05;
 with sys.monitoring at most 1.3x.
@@ -109,9 +114,11 @@ def worker(rounds: int) -> None:
         "file --cov": lambda: run_file("--cov", "--cov-report=json"),
     }
     times: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
     for round_number in range(rounds + 1):
-        for name, variant in variants.items():
-            elapsed = variant()
+        # Every other round in reverse order, so that no variant always follows another.
+        for name in names if round_number % 2 else reversed(names):
+            elapsed = variants[name]()
             if round_number:
                 times[name].append(elapsed)
     # Without its plugin's file tracer (sysmon and the original), coverage.py may have no
@@ -123,6 +130,14 @@ def worker(rounds: int) -> None:
         json.dumps(
             {
                 "medians": {name: statistics.median(values) for name, values in times.items()},
+                # Each round's own ratios: runs close in time share the machine's load.
+                "ratios": {
+                    kind: statistics.median(
+                        measured / plain
+                        for measured, plain in zip(times[f"{kind} --cov"], times[kind], strict=True)
+                    )
+                    for kind in ("cell", "file")
+                },
                 "cells_reported": len(cells),
             }
         )
@@ -201,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "ipytest-coverage-cores"
     )
+    parser.add_argument("--baseline", type=Path, help="another checkout of ipytest to time too")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.worker:
@@ -216,23 +232,34 @@ def main(argv: list[str] | None = None) -> int:
         options.python,
         [ORIGINAL, *(f"{name}=={version}" for name, version in pins.items())],
     )
+    environments = {"this ipytest": ours, "ipytest 0.14.2": original}
+    if options.baseline is not None:
+        baseline = environment(
+            options.work,
+            "baseline",
+            options.python,
+            [str(options.baseline.resolve()), *(f"{n}=={v}" for n, v in pins.items())],
+        )
+        # Installed from a folder: install it again, it may have changed since.
+        uv("pip", "install", "--quiet", "--python", str(baseline), "--reinstall-package",
+           "ipytest", str(options.baseline.resolve()))  # fmt: skip
+        environments[f"baseline {options.baseline.name}"] = baseline
     print(
         f"{TESTS} tests, median of {options.rounds} rounds, Python {options.python}, "
         + ", ".join(f"{name} {version}" for name, version in pins.items())
     )
     header = (
-        f"{'':24}{'cell':>9}{'cell --cov':>12}{'ratio':>8}"
+        f"{'':28}{'cell':>9}{'cell --cov':>12}{'ratio':>8}"
         f"{'file':>9}{'file --cov':>12}{'ratio':>8}  cells reported"
     )
     print(header)
     for core in CORES:
-        for name, python in (("this ipytest", ours), ("ipytest 0.14.2", original)):
+        for name, python in environments.items():
             result = run_worker(python, core, options.rounds)
             m = result["medians"]
-            cell_ratio = m["cell --cov"] / m["cell"]
-            file_ratio = m["file --cov"] / m["file"]
+            cell_ratio, file_ratio = result["ratios"]["cell"], result["ratios"]["file"]
             print(
-                f"{core + ' ' + name:24}{m['cell'] * 1000:7.1f}ms{m['cell --cov'] * 1000:10.1f}ms"
+                f"{core + ' ' + name:28}{m['cell'] * 1000:7.1f}ms{m['cell --cov'] * 1000:10.1f}ms"
                 f"{cell_ratio:7.2f}x{m['file'] * 1000:7.1f}ms{m['file --cov'] * 1000:10.1f}ms"
                 f"{file_ratio:7.2f}x  {'yes' if result['cells_reported'] else 'NO'}",
                 flush=True,
