@@ -113,6 +113,8 @@ MISSING_SOURCE = "# ipytest.cov: the source of {filename} is not available in th
 # `name_cells_as_files` gives a terminal IPython shell.
 CELL_DIRECTORY_PREFIX = "ipython_"
 
+# How many parsed sources reports keep for the next report (those of the last cells run).
+PARSED_SOURCES_KEPT = 64
 # The coverage.py core that supports file tracer plugins.
 TRACER_CORE = "ctrace"
 CORE_ENVIRONMENT_VARIABLE = "COVERAGE_CORE"
@@ -404,19 +406,24 @@ class CellFileReporter(PythonFileReporter):
     @property
     def parser(self):
         if self._parser is None:
-            from coverage.parser import PythonParser
-
-            self._parser = PythonParser(
-                text=self.source(),
-                filename=self.filename,
-                exclude=self._plugin.regex("report:exclude_lines"),
-            )
-            self._parser.parse_source()
+            exclude = self._plugin.regex("report:exclude_lines")
+            self._parser = _parsed(self.filename, self.source(), exclude)
         return self._parser
 
     def no_branch_lines(self) -> set[int]:
         regex = self._plugin.regex("report:partial_branches", "report:partial_branches_always")
         return self.parser.lines_matching(regex) if regex else set()
+
+
+@functools.lru_cache(maxsize=PARSED_SOURCES_KEPT)
+def _parsed(filename: str, text: str, exclude: str) -> Any:
+    """coverage.py's analysis of a source, kept: pytest-cov reports a run twice (its total
+    and the reports asked for), and a cell is run again and again."""
+    from coverage.parser import PythonParser
+
+    parser = PythonParser(text=text, filename=filename, exclude=exclude)
+    parser.parse_source()
+    return parser
 
 
 def cell_source_lines(filename: str) -> list[str] | None:
