@@ -32,6 +32,8 @@ EMPTY_PROPERTY = "notebook-test"
 EMPTY_VALUE = "no code cell selected"
 EMPTY_STATUS = "PASSED (no code cell selected)"
 SOURCE_CONTEXT = 3
+ENABLE_HELP = "collect .ipynb files and run each as one test, in this process"
+ENABLE_INI_HELP = "collect .ipynb files as with --notebook-test"
 
 
 class _Option:
@@ -56,6 +58,26 @@ class _Option:
     @property
     def dest(self) -> str:
         return "notebook_test_" + self.flag.replace("-", "_")
+
+    @property
+    def name(self) -> str:
+        return f"{ENABLE_OPTION}-{self.flag}"
+
+    @property
+    def ini_name(self) -> str:
+        return f"notebook_test_{self.ini}"
+
+    @property
+    def ini_type(self) -> str:
+        return "linelist" if self.multiple else "string"
+
+    @property
+    def usage(self) -> str:
+        return f"{self.name}={self.metavar}"
+
+    @property
+    def command_line_help(self) -> str:
+        return f"{self.help} (default: {self.default or 'none'})"
 
 
 OPTIONS = (
@@ -158,6 +180,26 @@ OPTIONS = (
 _OPTIONS_BY_FLAG = {option.flag: option for option in OPTIONS}
 
 
+def command_line_help() -> list[tuple[str, str]]:
+    """`(usage, help)` of every command-line option, as `pytest --help` shows them."""
+    return [(ENABLE_OPTION, ENABLE_HELP)] + [(o.usage, o.command_line_help) for o in OPTIONS]
+
+
+def ini_help() -> list[tuple[str, str, str]]:
+    """`(name, type, help)` of every ini option, the help as `pytest --help` shows it."""
+    return [(ENABLE_INI, "bool", ENABLE_INI_HELP)] + [
+        (o.ini_name, o.ini_type, o.help) for o in OPTIONS
+    ]
+
+
+def _for_argparse(text: str) -> str:
+    """`text` as argparse's help: argparse formats it with `%`, so every `%` is doubled.
+
+    (pytest prints the help of ini options as it is.)
+    """
+    return text.replace("%", "%%")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("notebook-test", "run notebooks in-process (ipytest)")
     group.addoption(
@@ -165,26 +207,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         dest="notebook_test",
-        help="collect .ipynb files and run each as one test, in this process",
+        help=_for_argparse(ENABLE_HELP),
     )
-    parser.addini(
-        ENABLE_INI,
-        type="bool",
-        default=False,
-        help="collect .ipynb files as with --notebook-test",
-    )
+    parser.addini(ENABLE_INI, type="bool", default=False, help=ENABLE_INI_HELP)
     for option in OPTIONS:
         group.addoption(
-            f"{ENABLE_OPTION}-{option.flag}",
+            option.name,
             action="append" if option.multiple else "store",
             default=None,
             dest=option.dest,
             metavar=option.metavar,
-            help=f"{option.help} (default: {option.default or 'none'})",
+            help=_for_argparse(option.command_line_help),
         )
         parser.addini(
-            f"notebook_test_{option.ini}",
-            type="linelist" if option.multiple else "string",
+            option.ini_name,
+            type=option.ini_type,
             default=[] if option.multiple else option.default,
             help=option.help,
         )
@@ -212,12 +249,9 @@ def options_table() -> str:
     ]
     for option in OPTIONS:
         # A "|" inside a table cell must be escaped, even in a code span.
-        value = "=" + option.metavar.replace("|", "\\|")
+        usage = option.usage.replace("|", "\\|")
         default = f"`{option.default}`" if option.default else "none"
-        rows.append(
-            f"| `{ENABLE_OPTION}-{option.flag}{value}` | `notebook_test_{option.ini}` | "
-            f"{default} | {option.help} |"
-        )
+        rows.append(f"| `{usage}` | `{option.ini_name}` | {default} | {option.help} |")
     return "\n".join(rows) + "\n"
 
 
