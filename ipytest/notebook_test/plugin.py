@@ -32,6 +32,8 @@ EMPTY_PROPERTY = "notebook-test"
 EMPTY_VALUE = "no code cell selected"
 EMPTY_STATUS = "PASSED (no code cell selected)"
 SOURCE_CONTEXT = 3
+# nbval's switches (option -> dest): nbval collects notebooks too.
+NBVAL_SWITCHES = {"--nbval": "nbval", "--nbval-lax": "nbval_lax"}
 ENABLE_HELP = "collect .ipynb files and run each as one test, in this process"
 ENABLE_INI_HELP = "collect .ipynb files as with --notebook-test"
 
@@ -227,17 +229,62 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         )
 
 
+# Before nbval's: a check of nbval's options is moot when nbval is off for the run.
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     if not (config.getoption("notebook_test") or config.getini(ENABLE_INI)):
         return
     from .settings import SettingsError
 
     try:
+        if not _wins_over_nbval(config):
+            return
         plugin = NotebookTestSession(config)
     except SettingsError as error:
         raise pytest.UsageError(str(error)) from None
     config.pluginmanager.register(plugin, SESSION_PLUGIN_NAME)
     _add_collection_paths(config, plugin.extra_paths)
+
+
+_HEADER_NOTE = pytest.StashKey[str]()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return config.stash.get(_HEADER_NOTE, None)
+
+
+def _wins_over_nbval(config: pytest.Config) -> bool:
+    """Whether this plugin, turned on, collects the notebooks rather than nbval.
+
+    With nbval on too, each notebook would be collected twice: the switch given on the
+    command line wins over the one from the configuration, and nbval's off when it loses.
+    (xdist's workers get the same arguments and configuration, and decide alike.)
+    """
+    from .settings import choose_collector, switched_on_in
+
+    nbval_on = [flag for flag, dest in NBVAL_SWITCHES.items() if getattr(config.option, dest, None)]
+    if not nbval_on:
+        return True
+    nbval = " and ".join(nbval_on)
+    ours = ENABLE_OPTION if config.getoption("notebook_test") else f"{ENABLE_INI} (ini)"
+    typed = switched_on_in(
+        config.invocation_params.args, {ENABLE_OPTION, *NBVAL_SWITCHES}, {ENABLE_INI}
+    )
+    ours_typed = bool(typed & {ENABLE_OPTION, ENABLE_INI})
+    nbval_typed = bool(typed & NBVAL_SWITCHES.keys())
+    if choose_collector(ours, ours_typed, nbval, nbval_typed) == "nbval":
+        config.stash[_HEADER_NOTE] = (
+            f"notebook-test: off for this run: {nbval} on the command line runs the notebooks "
+            f"({ours} is in the configuration)"
+        )
+        return False
+    for dest in NBVAL_SWITCHES.values():
+        setattr(config.option, dest, False)
+    config.stash[_HEADER_NOTE] = (
+        f"notebook-test: {nbval} (from the configuration) is off for this run: "
+        "the notebooks run in-process"
+    )
+    return True
 
 
 def options_table() -> str:
