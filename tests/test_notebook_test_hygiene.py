@@ -8,6 +8,7 @@ through the entry point, and nothing of this test process leaks into the run.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -163,3 +164,23 @@ def test_notebook_test_in_a_project_without_notebooks(project):
     result = pytest_in(project, "--notebook-test")
     result.assert_outcomes(passed=1)
     assert "warning" not in all_output(result).lower()
+
+
+@pytest.mark.parametrize(
+    "ini",
+    [
+        "notebook_test_enabled = true\nnotebook_test_timeout = soon\n",
+        "addopts = --nbval-lax\nnotebook_test_enabled = true\n",
+    ],
+    ids=["bad value", "nbval beside"],
+)
+def test_help_works_in_a_project_whose_notebook_test_configuration_is_refused(project, ini):
+    """The help is what a user reads to fix the configuration: it does not depend on it."""
+    if "nbval" in ini and importlib.util.find_spec("nbval") is None:
+        pytest.skip("nbval is not installed")
+    project.makeini("[pytest]\n" + ini)
+    refused = pytest_in(project)
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR, all_output(refused)
+    result = pytest_in(project, "--help")
+    assert result.ret == pytest.ExitCode.OK, all_output(result)
+    result.stdout.fnmatch_lines(["*--notebook-test-timeout=SECONDS*"])

@@ -902,6 +902,13 @@ def test_bad_ini_values_are_usage_errors_naming_the_ini_key(nbtest):
     result.stderr.fnmatch_lines(["*notebook_test_timeout (ini): 'soon' is not a number*"])
 
 
+def test_bad_ini_switch_is_a_usage_error_naming_it(nbtest):
+    nbtest.ini("notebook_test_enabled = maybe")
+    result = run(nbtest)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*notebook_test_enabled (ini): *'maybe'*write true or false*"])
+
+
 def test_bad_option_values_are_ignored_when_disabled(nbtest):
     nbtest.makepyfile(test_plain="def test_plain(): pass")
     run(nbtest, "--notebook-test-seed=abc").assert_outcomes(passed=1)

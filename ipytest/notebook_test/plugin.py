@@ -232,7 +232,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # Before nbval's: a check of nbval's options is moot when nbval is off for the run.
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    if not (config.getoption("notebook_test") or config.getini(ENABLE_INI)):
+    # `pytest --help` configures too; it must work whatever the configuration it may fix.
+    if config.getoption("help", False):
+        return
+    if not (config.getoption("notebook_test") or _ini_switch(config)):
         return
     from .settings import SettingsError
 
@@ -244,6 +247,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     config.pluginmanager.register(plugin, SESSION_PLUGIN_NAME)
     _add_collection_paths(config, plugin.extra_paths)
+
+
+def _ini_switch(config: pytest.Config) -> bool:
+    try:
+        return config.getini(ENABLE_INI)
+    except (ValueError, pytest.UsageError) as error:
+        # pytest's message (a ValueError before pytest 9) does not say which option.
+        raise pytest.UsageError(f"{ENABLE_INI} (ini): {error}; write true or false") from None
 
 
 _HEADER_NOTE = pytest.StashKey[str]()
