@@ -4,8 +4,10 @@ Inert unless `--notebook-test` (or the ini option `notebook_test_enabled = true`
 on: then every notebook pytest comes across (given on the command line, under a collected
 folder, under `--notebook-test-path` or under the folder named by the environment
 variable of `--notebook-test-envvar`) is one test item, run by `runner` without a Jupyter
-kernel. This module imports nothing that pytest has not imported already: the notebook
-machinery is imported when a notebook is collected.
+kernel. With nbval's `--nbval`/`--nbval-lax` on too, the switch given on the command line
+wins over the one from the configuration (see `_wins_over_nbval`). This module imports
+nothing that pytest has not imported already: the notebook machinery is imported when a
+notebook is collected.
 """
 
 from __future__ import annotations

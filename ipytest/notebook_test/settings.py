@@ -3,7 +3,8 @@
 Pure: no pytest. Values come from three places, each overriding the one before: the ini
 file (`notebook_test_*`), the command line (`--notebook-test-*`) and, for one notebook,
 its metadata `metadata["notebook_test"]`. Every parser raises `SettingsError` naming the
-option, the value and what is accepted.
+option, the value and what is accepted. `choose_collector` settles which of nbval and
+this plugin collects the notebooks when both are on.
 """
 
 from __future__ import annotations
