@@ -427,6 +427,7 @@ def run(
 def _run(args: Sequence[str], module: Any, plugins: tuple, options: dict[str, Any]) -> int:
     import pytest
 
+    _check_no_unstopped_thread()
     cwd = Path.cwd()
     with contextlib.ExitStack() as stack:
         path = stack.enter_context(_temporary_module_file(cwd))
@@ -553,12 +554,36 @@ def _call_in_thread(function, *args):
     except KeyboardInterrupt:
         if not finished.is_set():
             _raise_in_thread(worker, KeyboardInterrupt)
-            finished.wait(THREAD_STOP_TIMEOUT)
+            if not finished.wait(THREAD_STOP_TIMEOUT):
+                global _unstopped_thread
+                _unstopped_thread = worker
+                raise KeyboardInterrupt(
+                    f"ipytest: pytest's thread did not stop within {THREAD_STOP_TIMEOUT:g} s "
+                    "of the interrupt: a test is blocked in a call that an interrupt cannot "
+                    "break (time.sleep, a network read, ...). The thread runs on until that "
+                    "call returns; until then pytest's output capture swallows what this "
+                    "notebook prints, and ipytest starts no other run."
+                ) from None
         raise
     worker.join()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+# The pytest thread of an interrupted run that did not stop, while it runs on.
+_unstopped_thread: threading.Thread | None = None
+
+
+def _check_no_unstopped_thread() -> None:
+    """Refuse to start pytest beside the thread of an interrupted run that still runs."""
+    thread = _unstopped_thread
+    if thread is not None and thread.is_alive():
+        raise UsageError(
+            "the pytest thread of an interrupted run is still running (a test is blocked in a "
+            "call an interrupt cannot break); a second pytest beside it would lose its "
+            "output. Run again once it has ended, or restart the kernel."
+        )
 
 
 def _raise_in_thread(thread: threading.Thread, exception: type[BaseException]) -> None:

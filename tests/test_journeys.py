@@ -11,6 +11,7 @@ import _thread
 import re
 import textwrap
 import threading
+import time
 
 import pytest
 
@@ -280,3 +281,48 @@ def test_xdist_in_the_notebook_is_refused_and_the_next_run_works(notebook, lefto
     for line in ["-n 0 {test_wanted}", "-p no:xdist {test_wanted}", "{test_wanted}"]:
         result = notebook.run(WANTED.replace("{test_wanted}", line))
         assert (notebook.summary(result), ipytest.exit_code) == ("1 passed", 0), result.out
+
+
+def test_a_threaded_run_blocked_past_the_interrupt_says_so_and_runs_wait_for_it(
+    notebook, monkeypatch, leftovers, workdir
+):
+    from ipytest import _impl
+
+    monkeypatch.setattr(_impl, "THREAD_STOP_TIMEOUT", 0.5)
+    ipytest.config(run_in_thread=True)
+    blocked = """\
+    %%ipytest {test_blocked}
+    import pathlib, time
+    def test_blocked():
+        pathlib.Path("blocked").touch()
+        time.sleep(4)
+    def test_quick():
+        pass
+    """
+
+    def interrupt_once_blocked() -> None:
+        while not (workdir / "blocked").exists():
+            time.sleep(0.02)
+        _thread.interrupt_main()
+
+    interrupter = threading.Thread(target=interrupt_once_blocked, daemon=True)
+    interrupter.start()
+    result = notebook.run(blocked)
+    interrupter.join()
+    (workdir / "blocked").unlink()
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    assert "pytest's thread did not stop within 0.5 s" in str(result.error_in_exec)
+    assert ipytest.exit_code == 2
+    leftovers()
+
+    quick = blocked.replace("{test_blocked}", "{test_quick}")
+    result = notebook.run(quick)
+    assert "the pytest thread of an interrupted run is still running" in str(result.error_in_exec)
+    assert ipytest.exit_code == 4
+
+    _impl._unstopped_thread.join(10)
+    assert not _impl._unstopped_thread.is_alive()
+    for _ in range(2):
+        result = notebook.run(quick)
+        assert (notebook.summary(result), ipytest.exit_code) == ("1 passed", 0), result.out
+    leftovers()

@@ -543,4 +543,3 @@ def test_the_magic_refuses_a_comment_key_run_does_not_take(configured, capsys, k
     # Refused before anything ran: the cell's test is not defined.
     assert "test_x" not in configured.user_ns
     assert "".join(output(capsys)).splitlines() == [f"UsageError: {result.error_in_exec}"]
-
