@@ -65,14 +65,19 @@ def write_notebook(path: Path, *sources: str, tags: dict[int, list[str]] | None 
     return path
 
 
-def execute_notebook(path: Path, *, stop_on_error: bool = False) -> list[CellOutcome]:
+def execute_notebook(
+    path: Path, *, stop_on_error: bool = False, cells: list | None = None
+) -> list[CellOutcome]:
     """Execute the notebook in a fresh kernel started in its folder.
 
     Returns one outcome per executed code cell. With `stop_on_error`, execution stops at
     the first cell whose reply is an error, as nbval and `jupyter nbconvert --execute`
-    do; the cells after it are not in the result.
+    do; the cells after it are not in the result. `cells` replaces the notebook's cells
+    (e.g. with each cell twice); the file is not changed.
     """
     notebook = nbformat.read(path, as_version=4)
+    if cells is not None:
+        notebook.cells = cells
     outcomes: list[CellOutcome] = []
 
     def on_cell_executed(cell, cell_index, execute_reply):
