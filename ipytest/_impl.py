@@ -394,6 +394,10 @@ def run(
     The exit code is also kept in `ipytest.exit_code`. With `raise_on_error`, a
     non-zero exit code raises `ipytest.Error`. Interrupting the kernel stops the run,
     restores everything it changed and raises KeyboardInterrupt.
+
+    The tests run in this process: arguments that start pytest-xdist's worker processes
+    (`-n 2`, from anywhere pytest reads options) raise a UsageError, as workers cannot see
+    the notebook; `-n 0` and `-p no:xdist` run as usual.
     """
     import ipytest
 
@@ -848,7 +852,10 @@ def reload(*mods: str | types.ModuleType) -> None:
 def ipytest_magic(line: str, cell: str, module: Any = None) -> None:
     """The `%%ipytest` cell magic: clean, run the cell, then run pytest with the line's arguments.
 
-    The line holds pytest's arguments, with the placeholders of `run`. A first line
+    The line holds pytest's arguments, with the placeholders of `run`; it reaches pytest as
+    written (IPython does not replace `{name}` or `$name` in it with notebook variables).
+    The magic must be the cell's first line: below a comment or code, the cell fails
+    before any of it runs, with an error saying so. A first line
     `# ipytest: key=value, ...` in the cell gives further keyword arguments of `run`,
     evaluated in the notebook. If the cell's code raises, pytest does not run; with
     `raise_on_error`, the cell then fails with `ipytest.Error`.
