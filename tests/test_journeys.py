@@ -19,6 +19,7 @@ import ipytest
 from ipytest import _config
 
 CELL_ROW = re.compile(r"\S*ipython-input-\d+-\w+\.py\s")
+WARNINGS = re.compile(r", \d+ warnings?")
 SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|deselected|error).*?) in [\d.]+s", re.MULTILINE)
 
 
@@ -45,7 +46,8 @@ class Notebook:
         """pytest's last summary line in a cell's output, without the time."""
         found = SUMMARY.findall(result.out)
         assert found, result.out + result.err
-        return found[-1]
+        # Old pytest-asyncio warns about the ini option that newer versions need.
+        return WARNINGS.sub("", found[-1])
 
 
 @pytest.fixture

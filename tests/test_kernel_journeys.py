@@ -11,6 +11,7 @@ import re
 import pytest
 from kernel import KernelSession
 
+WARNINGS = re.compile(r", \d+ warnings?")
 SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|deselected).*?) in [\d.]+s", re.MULTILINE)
 # Coverage's row of a kernel cell: ipykernel names cells <tmp>/ipykernel_<pid>/<hash>.py.
 CELL_ROW = re.compile(r"^\S*ipykernel_\d+\S*\.py\s+(.*)$", re.MULTILINE)
@@ -32,7 +33,8 @@ def plain(text: str) -> str:
 def summary(outcome) -> str:
     found = SUMMARY.findall(plain(outcome.text))
     assert found, plain(outcome.text)
-    return found[-1]
+    # Old pytest-asyncio warns about the ini option that newer versions need.
+    return WARNINGS.sub("", found[-1])
 
 
 @pytest.fixture
