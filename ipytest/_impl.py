@@ -323,46 +323,32 @@ _warned_coverage_configs: set[tuple[Path, ...]] = set()
 def coverage_args(root: Path) -> Iterator[list[str]]:
     """pytest-cov's arguments for `coverage=True`, valid until the context ends.
 
-    Without a coverage configuration in `root`, they name ipytest's `coveragerc`. With
-    one, they name a temporary copy of the user's configuration (the one coverage.py
+    They name a temporary coverage configuration: without one in `root`, ipytest's
+    `coveragerc`; with one, a copy of the user's configuration (the one coverage.py
     would read) with the `ipytest.cov` plugin added, so that its `source`, `omit` and
-    exclusions still apply; a warning, once, says so.
+    exclusions still apply; a warning, once, says so. Either way ipytest's own folder is
+    added to `omit` (`cov.own_code_pattern`), wherever ipytest is installed.
     """
     check_coverage_available()
-    existing = find_coverage_configs(root)
-    if not existing:
-        yield ["--cov", f"--cov-config={COVERAGE_CONFIG_FILE}"]
-        return
-
     from . import cov
 
-    names = ", ".join(str(path) for path in existing)
-    try:
-        text = cov.merged_config_text(existing[0])
-    except Exception as error:
-        warnings.warn(
-            f"ipytest's coverage=True could not read the coverage configuration in "
-            f"{existing[0]} ({error}); it uses its own configuration, and {names} is not "
-            "read.",
-            stacklevel=4,
-        )
-        yield ["--cov", f"--cov-config={COVERAGE_CONFIG_FILE}"]
-        return
-
-    if tuple(existing) not in _warned_coverage_configs:
-        _warned_coverage_configs.add(tuple(existing))
-        ignored = [str(path) for path in existing[1:]]
-        warnings.warn(
-            f"ipytest's coverage=True measures with your coverage configuration in "
-            f"{existing[0]}, with the ipytest.cov plugin added to its [run] plugins"
-            + (
-                f"; coverage.py reads no other file, so {', '.join(ignored)} is not read"
-                if ignored
-                else ""
+    existing = find_coverage_configs(root)
+    text = None
+    if existing:
+        names = ", ".join(str(path) for path in existing)
+        try:
+            text = cov.merged_config_text(existing[0])
+        except Exception as error:
+            warnings.warn(
+                f"ipytest's coverage=True could not read the coverage configuration in "
+                f"{existing[0]} ({error}); it uses its own configuration, and {names} is not "
+                "read.",
+                stacklevel=4,
             )
-            + ".",
-            stacklevel=4,
-        )
+        else:
+            _warn_merged_once(existing)
+    if text is None:
+        text = cov.merged_config_text(COVERAGE_CONFIG_FILE)
     directory = Path(tempfile.mkdtemp(prefix=MERGED_COVERAGE_PREFIX))
     try:
         config_file = directory / COVERAGE_CONFIG_FILE.name
@@ -370,6 +356,24 @@ def coverage_args(root: Path) -> Iterator[list[str]]:
         yield ["--cov", f"--cov-config={config_file}"]
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _warn_merged_once(existing: list[Path]) -> None:
+    if tuple(existing) in _warned_coverage_configs:
+        return
+    _warned_coverage_configs.add(tuple(existing))
+    ignored = [str(path) for path in existing[1:]]
+    warnings.warn(
+        f"ipytest's coverage=True measures with your coverage configuration in "
+        f"{existing[0]}, with the ipytest.cov plugin added to its [run] plugins"
+        + (
+            f"; coverage.py reads no other file, so {', '.join(ignored)} is not read"
+            if ignored
+            else ""
+        )
+        + ".",
+        stacklevel=5,
+    )
 
 
 def run(

@@ -24,6 +24,9 @@ class CellOutcome:
     status: str
     outputs: list
     reply: dict
+    # The cell's 1-based position among all cells of the notebook, and its tags.
+    number: int = 0
+    tags: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -82,7 +85,12 @@ def execute_notebook(
 
     def on_cell_executed(cell, cell_index, execute_reply):
         content = execute_reply.get("content", {})
-        outcomes.append(CellOutcome(cell.source, content.get("status"), cell.outputs, content))
+        tags = tuple(cell.metadata.get("tags", ()))
+        outcomes.append(
+            CellOutcome(
+                cell.source, content.get("status"), cell.outputs, content, cell_index + 1, tags
+            )
+        )
 
     client = NotebookClient(
         notebook,
