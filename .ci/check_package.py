@@ -9,6 +9,8 @@ import ipytest and find its data files.
 from __future__ import annotations
 
 import fnmatch
+import json
+import os
 import shlex
 import subprocess
 import sys
@@ -102,6 +104,55 @@ def check_install(artefact: Path, workdir: Path) -> None:
     print(f"check_package: installed {artefact.name}: {result.stdout.strip()}")
 
 
+# A notebook measured with coverage=True, with ipytest's configuration and with a user's
+# that measures everything (`include` lifts coverage.py's exclusion of site-packages).
+COVERAGE_CELLS = (
+    "import ipytest\nipytest.autoconfig(coverage=True)",
+    "import helpers",
+    "%%ipytest -q --cov-report=json\ndef test_double():\n    assert helpers.double(2) == 4",
+)
+COVERAGE_CONFIGS = {"ipytest's": None, "include = *": "[run]\ninclude = *\n"}
+PACKAGE_FOLDER = "import ipytest, os; print(os.path.realpath(os.path.dirname(ipytest.__file__)))"
+
+
+def check_coverage_omits_ipytest(python: str, workdir: Path) -> None:
+    """`coverage=True` reports no file of the installed ipytest, and the user's files."""
+    run("uv", "pip", "install", "--quiet", "--python", python, "pytest-cov")
+    # From the temporary directory, as in check_install: not the clone's ipytest/.
+    found = subprocess.run(
+        [python, "-c", PACKAGE_FOLDER], check=True, capture_output=True, text=True, cwd=workdir
+    )
+    package = Path(found.stdout.strip())
+    cells = [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": s}
+        for s in COVERAGE_CELLS
+    ]
+    notebook = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
+    for index, (name, rcfile) in enumerate(COVERAGE_CONFIGS.items()):
+        folder = workdir / f"coverage-{index}"
+        folder.mkdir()
+        (folder / "notebook.ipynb").write_text(json.dumps(notebook))
+        (folder / "helpers.py").write_text("def double(x):\n    return 2 * x\n")
+        if rcfile is not None:
+            (folder / ".coveragerc").write_text(rcfile)
+        print("+", python, "-m ipytest notebook.ipynb", f"({name} configuration)", flush=True)
+        result = subprocess.run(
+            [python, "-m", "ipytest", "notebook.ipynb"], capture_output=True, text=True, cwd=folder
+        )
+        if result.returncode:
+            sys.exit(
+                f"check_package: the coverage notebook failed:\n{result.stdout}{result.stderr}"
+            )
+        report = json.loads((folder / "coverage.json").read_text())
+        files = [Path(os.path.realpath(folder / name)) for name in report["files"]]
+        ours = [str(file) for file in files if package in file.parents]
+        if ours:
+            sys.exit(f"check_package: coverage=True ({name} configuration) reported {ours}")
+        if folder.resolve() / "helpers.py" not in files:
+            sys.exit(f"check_package: coverage=True ({name} configuration) missed helpers.py")
+        print(f"check_package: coverage=True ({name} configuration) omits {package}")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
@@ -112,6 +163,7 @@ def main() -> None:
         check_wheel(wheel)
         for artefact in (wheel, sdist):
             check_install(artefact, workdir)
+        check_coverage_omits_ipytest(str(workdir / "venv-whl" / "bin" / "python"), workdir)
 
 
 if __name__ == "__main__":

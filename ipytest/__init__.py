@@ -5,7 +5,7 @@ import ipytest
 ipytest.autoconfig()
 ```
 
-then write tests in a cell that starts with `%%ipytest`.
+(or `%load_ext ipytest`), then write tests in a cell that starts with `%%ipytest`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ __version__ = "0.1.0"
 exit_code: int | None = None
 
 # The public names live in these modules. They are imported on first use, because pytest
-# imports this package on every start (for the notebook-test plugin's entry point).
+# imports this package on every start (for the notebook-test plugin's entry point). The
+# IPython extension's hooks are found the same way by `%load_ext ipytest`.
 _EXPORTS = {
     "autoconfig": "._config",
     "config": "._config",
+    "load_ipython_extension": "._config",
+    "unload_ipython_extension": "._config",
     "Error": "._impl",
     "clean": "._impl",
     "force_reload": "._impl",

@@ -2,7 +2,8 @@
 
 The cells run in order in an IPython `InteractiveShell` (so magics and `%%ipytest` work),
 in the notebook's folder and with that folder first on `sys.path`, as in a Jupyter
-kernel; each cell's output goes to stdout after a line `## cell N: <first line>`. The run
+kernel without a screen (see `ipytest._shell`); each cell's output goes to stdout after a
+line `## cell N: <first line>`. The run
 stops at the first cell that fails; a cell tagged `raises-exception` must fail instead,
 and cells tagged `skip-execution` or `nbval-skip` (e.g. one that starts an interactive
 debugger) are skipped. Exit status: 0 when every cell behaved, 1 when one did not (the
@@ -86,9 +87,16 @@ def run_notebook(path: Path, shell: Any = None) -> CellFailure | None:
 
 
 def run_cells(cells: list[CodeCell], path: Path, shell: Any = None) -> CellFailure | None:
-    """Run `cells` of the notebook at `path`, as `run_notebook` does."""
+    """Run `cells` of the notebook at `path`, as `run_notebook` does.
+
+    With a shell of its own, matplotlib's default backend is the inline one, as in a
+    kernel (unless `MPLBACKEND` says otherwise).
+    """
+    from ._shell import inline_backend_by_default
+
     with contextlib.ExitStack() as stack:
         if shell is None:
+            stack.enter_context(inline_backend_by_default())
             shell = stack.enter_context(fresh_shell())
         stack.enter_context(notebook_folder(path.resolve().parent))
         for cell in cells:
@@ -102,23 +110,27 @@ def run_cells(cells: list[CodeCell], path: Path, shell: Any = None) -> CellFailu
 
 @contextlib.contextmanager
 def fresh_shell(*, in_memory_history: bool = False) -> Iterator[Any]:
-    """A new `InteractiveShell` singleton, shut down and cleared afterwards.
+    """A new headless `InteractiveShell` singleton, shut down and cleared afterwards.
 
-    The shell installs its module as `sys.modules["__main__"]`; the caller restores it if
-    the process goes on. `in_memory_history` keeps the input history out of the profile's
-    history file.
+    The shell (`ipytest._shell.HeadlessShell`) installs its module as
+    `sys.modules["__main__"]`; the caller restores it if the process goes on.
+    `in_memory_history` keeps the input history out of the profile's history file.
     """
     from IPython.core.interactiveshell import InteractiveShell
 
+    from ._shell import HeadlessShell, forget_inline_backend
+
     if InteractiveShell.initialized():
         raise RuntimeError("an IPython shell is already running in this process")
+    # One left registered on the subclass alone, had someone cleared InteractiveShell's.
+    HeadlessShell.clear_instance()
     config = None
     if in_memory_history:
         from traitlets.config import Config
 
         config = Config()
         config.HistoryManager.hist_file = ":memory:"
-    shell = InteractiveShell.instance(config=config)
+    shell = HeadlessShell.instance(config=config)
     try:
         yield shell
     finally:
@@ -134,7 +146,8 @@ def fresh_shell(*, in_memory_history: bool = False) -> Iterator[Any]:
             atexit.unregister(shell.atexit_operations)
             if script_magics is not None:
                 atexit.unregister(script_magics.kill_bg_processes)
-            InteractiveShell.clear_instance()
+            HeadlessShell.clear_instance()
+            forget_inline_backend()
 
 
 @contextlib.contextmanager

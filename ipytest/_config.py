@@ -6,9 +6,21 @@ import sys
 from typing import Any
 
 from . import _impl
-from ._options import DEFAULTS, current_config, default, keep, validate
+from ._magic_position import MisplacedMagicCheck
+from ._options import DEFAULTS, UNCONFIGURED, current_config, default, keep, validate
 
-__all__ = ["DEFAULTS", "autoconfig", "config", "current_config", "default", "keep"]
+__all__ = [
+    "DEFAULTS",
+    "autoconfig",
+    "config",
+    "current_config",
+    "default",
+    "keep",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
+
+MAGIC_NAME = "ipytest"
 
 # The transformer registered with the shell by `rewrite_asserts=True`, else None.
 _rewrite_transformer: _impl.RewriteAssertTransformer | None = None
@@ -29,7 +41,8 @@ def autoconfig(
 
     Every option left out takes its default (listed below); options given take the value
     given. This registers the `%%ipytest` cell magic and assertion rewriting with the
-    running IPython shell.
+    running IPython shell. `%load_ext ipytest` does the same with every default, and
+    `%unload_ext ipytest` removes them again.
 
     - `rewrite_asserts` (default `True`): rewrite the `assert` statements of every cell
       executed from now on, so that a failing assert explains itself as in a pytest test
@@ -76,27 +89,60 @@ def config(
     Returns the configuration now in force, as a new dict.
     """
     given = locals()
-    changes = {}
-    for name in DEFAULTS:
-        value = given[name]
-        if value is keep:
-            continue
-        changes[name] = validate(name, DEFAULTS[name] if value is default else value)
-
-    if changes.get("coverage"):
-        _impl.check_coverage_available()
-    if changes:
-        _apply_to_shell(changes)
-        current_config.update(changes)
+    _configure({name: given[name] for name in DEFAULTS if given[name] is not keep})
     return dict(current_config)
 
 
-def _apply_to_shell(changes: dict[str, Any]) -> None:
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext ipytest`: configure ipytest for this shell, as `autoconfig()` does."""
+    _configure(dict(DEFAULTS), ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """`%unload_ext ipytest`: remove what ipytest registered with the shell.
+
+    The `%%ipytest` magic, the assert rewriter and the check of the magic's position go;
+    the configuration is again that of a fresh `import ipytest`.
+    """
     global _rewrite_transformer
 
-    from IPython import get_ipython
+    _impl.RewriteAssertTransformer().unregister_with_shell(ipython)
+    _rewrite_transformer = None
+    MisplacedMagicCheck.unregister_with_shell(ipython)
+    cell_magics = ipython.magics_manager.magics["cell"]
+    if getattr(cell_magics.get(MAGIC_NAME), "__module__", None) == _impl.__name__:
+        del cell_magics[MAGIC_NAME]
+    if "ipytest.cov" in sys.modules:
+        from . import cov
 
-    shell = get_ipython()
+        cov.name_cells_as_files(ipython, False)
+    current_config.clear()
+    current_config.update(UNCONFIGURED)
+
+
+def _configure(given: dict[str, Any], shell: Any = None) -> None:
+    """Validate the given options (`default` stands for an option's default), then apply them.
+
+    They are applied to `shell`, by default the running IPython shell, if any.
+    """
+    changes = {
+        name: validate(name, DEFAULTS[name] if value is default else value)
+        for name, value in given.items()
+    }
+    if changes.get("coverage"):
+        _impl.check_coverage_available()
+    if changes:
+        _apply_to_shell(changes, shell)
+        current_config.update(changes)
+
+
+def _apply_to_shell(changes: dict[str, Any], shell: Any) -> None:
+    global _rewrite_transformer
+
+    if shell is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
     if "rewrite_asserts" in changes:
         if changes["rewrite_asserts"]:
             if _rewrite_transformer is None:
@@ -117,4 +163,9 @@ def _apply_to_shell(changes: dict[str, Any]) -> None:
 
         cov.name_cells_as_files(shell, changes["coverage"])
     if changes.get("magics") and shell is not None:
-        shell.register_magic_function(_impl.ipytest_magic, "cell", "ipytest")
+        from IPython.core.magic import no_var_expand
+
+        # The line goes to pytest as written: IPython would replace `{test_name}` with
+        # the notebook's variable of that name, and `$name` too.
+        shell.register_magic_function(no_var_expand(_impl.ipytest_magic), "cell", MAGIC_NAME)
+        MisplacedMagicCheck.register_with_shell(shell)

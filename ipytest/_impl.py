@@ -28,7 +28,7 @@ import tempfile
 import threading
 import types
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,7 @@ _RUN_OPTIONS_LINE = re.compile(r"\s*#\s*ipytest\s*:(?P<options>.*)")
 _SHELL_NAMES = re.compile(r"_|__|___|_i{1,3}|_i?\d+|_[ido]h|In|Out|get_ipython|exit|quit|@.*")
 
 
-class Error(Exception):
+class Error(RuntimeError):
     """Raised for a failed run when `raise_on_error` is set.
 
     `args[0]` is pytest's exit code (an int) when pytest ran and exited with a non-zero
@@ -113,13 +113,13 @@ class Error(Exception):
 class ArgMapping(dict):
     """The placeholders of pytest arguments: `{MODULE}` and `{test_name}`.
 
-    `{MODULE}` is the node id of the notebook module; any other key that is not all
-    uppercase is a test name and expands to `{MODULE}::name`. All-uppercase keys are
-    reserved for ipytest.
+    `{MODULE}` is the node id of the notebook module. Keys made of uppercase letters alone
+    (`{MODULE}`, `{DUMMY}`) are reserved for ipytest; any other key is a test name and
+    expands to `{MODULE}::name` (`{TEST_CASE}` too).
     """
 
     def __missing__(self, key: str) -> str:
-        if key.isupper():
+        if key.isalpha() and key.isupper():
             raise KeyError(
                 f"{{{key}}} is not an ipytest placeholder (there is {{MODULE}}); to select "
                 f"a test named {key}, write {{MODULE}}::{key}"
@@ -192,20 +192,27 @@ def parse_magic_line(line: str) -> list[str]:
         ) from None
 
 
+def run_options_comment(cell: str) -> str | None:
+    """The cell's first non-blank line if it is a `# ipytest:` comment, stripped; else None."""
+    first_line = next((line for line in cell.splitlines() if line.strip()), "")
+    if _RUN_OPTIONS_LINE.fullmatch(first_line) is None:
+        return None
+    return first_line.strip()
+
+
 def parse_run_options(cell: str) -> dict[str, ast.expr]:
     """Find the `# ipytest: key=value, ...` comment on the cell's first line.
 
-    Returns the keyword arguments it gives, as unevaluated expressions; empty when the
-    first line is no such comment.
+    Returns the keyword arguments it gives, keys as written and values as unevaluated
+    expressions; empty when the first line is no such comment. Whether the keys are
+    options of `run()` is for the caller to check (see `check_run_options`).
     """
-    first_line = next((line for line in cell.splitlines() if line.strip()), "")
-    match = _RUN_OPTIONS_LINE.fullmatch(first_line)
-    if match is None:
+    comment = run_options_comment(cell)
+    if comment is None:
         return {}
-    text = match["options"].strip()
+    text = _RUN_OPTIONS_LINE.fullmatch(comment)["options"].strip()
     if not text:
         return {}
-    accepted = ", ".join(_RUN_KEYWORDS)
     try:
         # The newline ends a trailing comment before the closing parenthesis.
         call = ast.parse(f"run({text}\n)", mode="eval").body
@@ -213,36 +220,44 @@ def parse_run_options(cell: str) -> dict[str, ast.expr]:
         # Python 3.10 raises ValueError for a NUL character, later versions SyntaxError.
         reason = error.msg if isinstance(error, SyntaxError) else str(error)
         raise UsageError(
-            f"{first_line.strip()!r} is not valid Python keyword arguments ({reason}); "
-            f"write e.g. '{RUN_OPTIONS_MARKER} raise_on_error=True, addopts=(\"-v\",)' with "
-            f"the keywords of ipytest.run(): {accepted}"
+            f"{comment!r} is not valid Python keyword arguments ({reason}); write e.g. "
+            f"'{RUN_OPTIONS_MARKER} raise_on_error=True, addopts=(\"-v\",)' with the keywords "
+            f"of ipytest.run(): {', '.join(_RUN_KEYWORDS)}"
         ) from None
     if not isinstance(call, ast.Call) or call.args or any(kw.arg is None for kw in call.keywords):
         raise UsageError(
-            f"{first_line.strip()!r} must hold only keyword arguments (key=value, ...); "
-            f"the keywords are those of ipytest.run(): {accepted}"
+            f"{comment!r} must hold only keyword arguments (key=value, ...); the keywords "
+            f"are those of ipytest.run(): {', '.join(_RUN_KEYWORDS)}"
         )
     options = {}
     for keyword in call.keywords:
         if keyword.arg in options:
-            raise UsageError(f"{keyword.arg!r} is given twice in {first_line.strip()!r}")
-        if keyword.arg not in _RUN_KEYWORDS:
-            raise UsageError(
-                f"{keyword.arg!r} in {first_line.strip()!r} is not an option of "
-                f"ipytest.run(); the options are: {accepted}"
-            )
+            raise UsageError(f"{keyword.arg!r} is given twice in {comment!r}")
         options[keyword.arg] = keyword.value
     return options
 
 
-def eval_run_kwargs(cell: str, module: Any = None) -> dict[str, Any]:
-    """The keyword arguments for `run()` given by the cell's `# ipytest:` comment.
+def check_run_options(cell: str, names: Iterable[str]) -> None:
+    """Raise UsageError, quoting the cell's comment, unless every name is a keyword of run()."""
+    for name in names:
+        if name not in _RUN_KEYWORDS:
+            raise UsageError(
+                f"{name!r} in {run_options_comment(cell)!r} is not an option of "
+                f"ipytest.run(); the options are: {', '.join(_RUN_KEYWORDS)}"
+            )
 
-    Values are Python expressions evaluated in the namespace of `module` (default: the
-    notebook). When `module` is given, the result holds it under `"module"` unless the
-    comment sets its own.
+
+def eval_run_kwargs(cell: str, module: Any = None) -> dict[str, Any]:
+    """The keyword arguments given by the cell's `# ipytest:` comment, evaluated.
+
+    `"# ipytest: defopts=True, clean=True"` gives `{"defopts": True, "clean": True}`: the
+    keys as written, whether or not `run()` takes them. Values are Python expressions
+    evaluated in the namespace of `module` (default: the notebook).
     """
-    options = parse_run_options(cell)
+    return _evaluate_run_options(parse_run_options(cell), module)
+
+
+def _evaluate_run_options(options: dict[str, ast.expr], module: Any) -> dict[str, Any]:
     namespace = vars(module if module is not None else user_module())
     kwargs = {}
     for name, expression in options.items():
@@ -256,8 +271,6 @@ def eval_run_kwargs(cell: str, module: Any = None) -> dict[str, Any]:
                 f"{RUN_OPTIONS_MARKER} {name}={source}: evaluating {source!r} raised "
                 f"{type(error).__name__}: {error}"
             ) from error
-    if module is not None:
-        kwargs.setdefault("module", module)
     return kwargs
 
 
@@ -310,46 +323,32 @@ _warned_coverage_configs: set[tuple[Path, ...]] = set()
 def coverage_args(root: Path) -> Iterator[list[str]]:
     """pytest-cov's arguments for `coverage=True`, valid until the context ends.
 
-    Without a coverage configuration in `root`, they name ipytest's `coveragerc`. With
-    one, they name a temporary copy of the user's configuration (the one coverage.py
+    They name a temporary coverage configuration: without one in `root`, ipytest's
+    `coveragerc`; with one, a copy of the user's configuration (the one coverage.py
     would read) with the `ipytest.cov` plugin added, so that its `source`, `omit` and
-    exclusions still apply; a warning, once, says so.
+    exclusions still apply; a warning, once, says so. Either way ipytest's own folder is
+    added to `omit` (`cov.own_code_pattern`), wherever ipytest is installed.
     """
     check_coverage_available()
-    existing = find_coverage_configs(root)
-    if not existing:
-        yield ["--cov", f"--cov-config={COVERAGE_CONFIG_FILE}"]
-        return
-
     from . import cov
 
-    names = ", ".join(str(path) for path in existing)
-    try:
-        text = cov.merged_config_text(existing[0])
-    except Exception as error:
-        warnings.warn(
-            f"ipytest's coverage=True could not read the coverage configuration in "
-            f"{existing[0]} ({error}); it uses its own configuration, and {names} is not "
-            "read.",
-            stacklevel=4,
-        )
-        yield ["--cov", f"--cov-config={COVERAGE_CONFIG_FILE}"]
-        return
-
-    if tuple(existing) not in _warned_coverage_configs:
-        _warned_coverage_configs.add(tuple(existing))
-        ignored = [str(path) for path in existing[1:]]
-        warnings.warn(
-            f"ipytest's coverage=True measures with your coverage configuration in "
-            f"{existing[0]}, with the ipytest.cov plugin added to its [run] plugins"
-            + (
-                f"; coverage.py reads no other file, so {', '.join(ignored)} is not read"
-                if ignored
-                else ""
+    existing = find_coverage_configs(root)
+    text = None
+    if existing:
+        names = ", ".join(str(path) for path in existing)
+        try:
+            text = cov.merged_config_text(existing[0])
+        except Exception as error:
+            warnings.warn(
+                f"ipytest's coverage=True could not read the coverage configuration in "
+                f"{existing[0]} ({error}); it uses its own configuration, and {names} is not "
+                "read.",
+                stacklevel=4,
             )
-            + ".",
-            stacklevel=4,
-        )
+        else:
+            _warn_merged_once(existing)
+    if text is None:
+        text = cov.merged_config_text(COVERAGE_CONFIG_FILE)
     directory = Path(tempfile.mkdtemp(prefix=MERGED_COVERAGE_PREFIX))
     try:
         config_file = directory / COVERAGE_CONFIG_FILE.name
@@ -357,6 +356,24 @@ def coverage_args(root: Path) -> Iterator[list[str]]:
         yield ["--cov", f"--cov-config={config_file}"]
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _warn_merged_once(existing: list[Path]) -> None:
+    if tuple(existing) in _warned_coverage_configs:
+        return
+    _warned_coverage_configs.add(tuple(existing))
+    ignored = [str(path) for path in existing[1:]]
+    warnings.warn(
+        f"ipytest's coverage=True measures with your coverage configuration in "
+        f"{existing[0]}, with the ipytest.cov plugin added to its [run] plugins"
+        + (
+            f"; coverage.py reads no other file, so {', '.join(ignored)} is not read"
+            if ignored
+            else ""
+        )
+        + ".",
+        stacklevel=5,
+    )
 
 
 def run(
@@ -381,6 +398,10 @@ def run(
     The exit code is also kept in `ipytest.exit_code`. With `raise_on_error`, a
     non-zero exit code raises `ipytest.Error`. Interrupting the kernel stops the run,
     restores everything it changed and raises KeyboardInterrupt.
+
+    The tests run in this process: arguments that start pytest-xdist's worker processes
+    (`-n 2`, from anywhere pytest reads options) raise a UsageError, as workers cannot see
+    the notebook; `-n 0` and `-p no:xdist` run as usual.
     """
     import ipytest
 
@@ -414,6 +435,7 @@ def run(
 def _run(args: Sequence[str], module: Any, plugins: tuple, options: dict[str, Any]) -> int:
     import pytest
 
+    _check_no_unstopped_thread()
     cwd = Path.cwd()
     with contextlib.ExitStack() as stack:
         path = stack.enter_context(_temporary_module_file(cwd))
@@ -439,6 +461,8 @@ def _run(args: Sequence[str], module: Any, plugins: tuple, options: dict[str, An
             exit_code = pytest.main(full_args, all_plugins)
         if plugin.interrupted:
             raise KeyboardInterrupt
+        if plugin.refusal is not None:
+            raise UsageError(plugin.refusal)
         return int(exit_code)
 
 
@@ -538,12 +562,36 @@ def _call_in_thread(function, *args):
     except KeyboardInterrupt:
         if not finished.is_set():
             _raise_in_thread(worker, KeyboardInterrupt)
-            finished.wait(THREAD_STOP_TIMEOUT)
+            if not finished.wait(THREAD_STOP_TIMEOUT):
+                global _unstopped_thread
+                _unstopped_thread = worker
+                raise KeyboardInterrupt(
+                    f"ipytest: pytest's thread did not stop within {THREAD_STOP_TIMEOUT:g} s "
+                    "of the interrupt: a test is blocked in a call that an interrupt cannot "
+                    "break (time.sleep, a network read, ...). The thread runs on until that "
+                    "call returns; until then pytest's output capture swallows what this "
+                    "notebook prints, and ipytest starts no other run."
+                ) from None
         raise
     worker.join()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+# The pytest thread of an interrupted run that did not stop, while it runs on.
+_unstopped_thread: threading.Thread | None = None
+
+
+def _check_no_unstopped_thread() -> None:
+    """Refuse to start pytest beside the thread of an interrupted run that still runs."""
+    thread = _unstopped_thread
+    if thread is not None and thread.is_alive():
+        raise UsageError(
+            "the pytest thread of an interrupted run is still running (a test is blocked in a "
+            "call an interrupt cannot break); a second pytest beside it would lose its "
+            "output. Run again once it has ended, or restart the kernel."
+        )
 
 
 def _raise_in_thread(thread: threading.Thread, exception: type[BaseException]) -> None:
@@ -558,7 +606,8 @@ class NotebookPlugin:
 
     pytest gets the notebook module itself, as a copy without the shell's history names,
     instead of importing the placeholder file. It also names the program `%%ipytest` in
-    usage errors, notes an interrupt, and explains an empty collection.
+    usage errors, refuses to hand the tests to worker processes, notes an interrupt, and
+    explains an empty collection.
     """
 
     def __init__(self, module: Any, path: Path, aliases: list[str]) -> None:
@@ -566,9 +615,27 @@ class NotebookPlugin:
         self.path = path
         self.aliases = aliases
         self.interrupted = False
+        # Why pytest was stopped before the session began, for run() to raise.
+        self.refusal: str | None = None
 
     def pytest_addoption(self, parser) -> None:
         parser.prog = PROGRAM_NAME
+
+    def pytest_cmdline_main(self, config):
+        # Called after pytest-xdist resolved -n (its hook runs first), before any worker
+        # starts; returning an exit code ends the run there.
+        workers = _xdist_workers(config)
+        if workers:
+            self.refusal = (
+                f"ipytest cannot hand the notebook's tests to pytest-xdist's {workers} worker "
+                "processes (-n/--numprocesses or --dist with --tx): a worker is a separate "
+                "Python process, which cannot see the tests defined in this notebook's "
+                "namespace. Run without -n (or with -n 0 or -p no:xdist); to use workers, "
+                f"save the notebook and run `pytest --notebook-test -n {workers} "
+                "NOTEBOOK.ipynb` in a terminal (each worker runs whole notebooks)."
+            )
+            return EXIT_USAGE_ERROR
+        return None
 
     def pytest_configure(self, config) -> None:
         node_id = _node_id(self.path, config.rootpath)
@@ -609,6 +676,22 @@ class NotebookPlugin:
                 "named test* and classes named Test*, defined in this notebook; an %%ipytest "
                 "cell deletes such names before it runs (the 'clean' option)."
             )
+
+
+def _xdist_workers(config: Any) -> int:
+    """How many worker processes pytest-xdist is to start for this run (0: none).
+
+    Read from pytest's parsed options, so that every spelling counts (`-n 2`, `-n2`,
+    `--numprocesses=auto`, `--dist load --tx 2*popen`, ini `addopts`, `PYTEST_ADDOPTS`).
+    xdist distributes nothing when it only collects, nor with `--dist no` or `-n 0`.
+    """
+    if config.getoption("collectonly", False) or config.getoption("dist", "no") == "no":
+        return 0
+    count = 0
+    for spec in config.getoption("tx", None) or ():
+        times, star, _ = str(spec).partition("*")
+        count += int(times) if star and times.isdigit() else 1
+    return count
 
 
 def _point_doctest_at_cell(test: Any, module: Any) -> None:
@@ -773,14 +856,21 @@ def reload(*mods: str | types.ModuleType) -> None:
 def ipytest_magic(line: str, cell: str, module: Any = None) -> None:
     """The `%%ipytest` cell magic: clean, run the cell, then run pytest with the line's arguments.
 
-    The line holds pytest's arguments, with the placeholders of `run`. A first line
+    The line holds pytest's arguments, with the placeholders of `run`; it reaches pytest as
+    written (IPython does not replace `{name}` or `$name` in it with notebook variables).
+    The magic must be the cell's first line: below a comment or code, the cell fails
+    before any of it runs, with an error saying so. A first line
     `# ipytest: key=value, ...` in the cell gives further keyword arguments of `run`,
     evaluated in the notebook. If the cell's code raises, pytest does not run; with
     `raise_on_error`, the cell then fails with `ipytest.Error`.
     """
     from IPython import get_ipython
 
-    run_kwargs = eval_run_kwargs(cell, module=module)
+    options = parse_run_options(cell)
+    check_run_options(cell, options)
+    run_kwargs = _evaluate_run_options(options, module)
+    if module is not None:
+        run_kwargs.setdefault("module", module)
     args = parse_magic_line(line)
     raise_on_error = _options.resolve("raise_on_error", run_kwargs.get("raise_on_error", default))
     target = run_kwargs.get("module") or user_module()

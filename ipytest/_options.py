@@ -47,13 +47,16 @@ DEFAULTS: dict[str, Any] = {
     "coverage": False,
 }
 
-# What holds before autoconfig(): nothing registered with the shell, no extra options.
-current_config: dict[str, Any] = {
+# What holds before autoconfig() and after `%unload_ext ipytest`: nothing registered with
+# the shell, no extra options.
+UNCONFIGURED: dict[str, Any] = {
     **DEFAULTS,
     "rewrite_asserts": False,
     "magics": False,
     "addopts": (),
 }
+
+current_config: dict[str, Any] = dict(UNCONFIGURED)
 
 DEFOPTS_CHOICES = ("auto", True, False)
 

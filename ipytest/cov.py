@@ -528,6 +528,22 @@ def _file_like_code_name(raw_code: str, transformed_code: str, number: int) -> s
     return os.path.join(directory, f"ipython-input-{number}-{digest[:12]}.py")
 
 
+# Glob characters of coverage.py's file patterns; `?` matches any one of them.
+_GLOB_CHARACTERS = re.compile(r"[][*?]")
+
+
+def own_code_pattern() -> str:
+    """The `omit` pattern of ipytest's own files, where this process imported them from.
+
+    An absolute path, not a glob such as `*/ipytest/*`: that would not follow the
+    package wherever it is installed, and would hide a user's own folder of that name.
+    coverage.py names files by their real path, hence the real path here; a glob
+    character in it is written as `?`, and the final `/*` matches subfolders too.
+    """
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(__file__)))
+    return _GLOB_CHARACTERS.sub("?", folder.replace(os.sep, "/")) + "/*"
+
+
 # Recording an %%ipytest cell's body: it runs before pytest-cov starts measuring, so
 # its module-level lines (def lines included) would be reported as never executed.
 
@@ -622,7 +638,7 @@ def _body_recorder() -> Any:
     with contextlib.suppress(ConfigError):
         recorder.set_option("run:core", TRACER_CORE)
     # ipytest's own code (its assert rewriter runs in every cell) is no notebook code.
-    recorder.set_option("run:omit", [os.path.join(os.path.dirname(__file__), "*")])
+    recorder.set_option("run:omit", [own_code_pattern()])
     recorder.set_option("run:disable_warnings", ["no-data-collected"])
     return recorder
 
@@ -649,17 +665,22 @@ def _recorded_cells_plugin_class() -> type:
 # The configuration of `coverage=True` when the user has one of their own.
 
 
+_SHARED_CONFIG_FILES = ("setup.cfg", "tox.ini", "pyproject.toml")
+
+
 def merged_config_text(path: Path) -> str:
     """A `.coveragerc` text: the coverage configuration in `path`, plus this plugin.
 
     coverage.py reads `path` (any of its formats) and every option it sets is written
-    back, so its `source`, `omit`, exclusions and report settings apply unchanged.
+    back, so its `source`, `omit`, exclusions and report settings apply unchanged;
+    `omit` also gets `own_code_pattern()`.
     """
     from coverage.config import CoverageConfig
 
     problems: list[str] = []
     config = CoverageConfig()
-    our_file = path.name.startswith(".coveragerc")
+    # Files shared with other tools hold coverage.py's settings in sections of their own.
+    our_file = path.name not in _SHARED_CONFIG_FILES
     if not config.from_file(str(path), problems.append, our_file=our_file):
         raise ConfigError(f"{path} holds no coverage.py settings")
     defaults = CoverageConfig()
@@ -669,6 +690,8 @@ def merged_config_text(path: Path) -> str:
         value = getattr(config, attribute)
         if where == "run:plugins":
             value = [PLUGIN_NAME, *(name for name in value if name != PLUGIN_NAME)]
+        elif where == "run:omit":
+            value = [*value, own_code_pattern()]
         elif value == getattr(defaults, attribute):
             continue
         section, option = where.split(":")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import inspect
+import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -20,6 +24,9 @@ class CellOutcome:
     status: str
     outputs: list
     reply: dict
+    # The cell's 1-based position among all cells of the notebook, and its tags.
+    number: int = 0
+    tags: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -61,19 +68,29 @@ def write_notebook(path: Path, *sources: str, tags: dict[int, list[str]] | None 
     return path
 
 
-def execute_notebook(path: Path, *, stop_on_error: bool = False) -> list[CellOutcome]:
+def execute_notebook(
+    path: Path, *, stop_on_error: bool = False, cells: list | None = None
+) -> list[CellOutcome]:
     """Execute the notebook in a fresh kernel started in its folder.
 
     Returns one outcome per executed code cell. With `stop_on_error`, execution stops at
     the first cell whose reply is an error, as nbval and `jupyter nbconvert --execute`
-    do; the cells after it are not in the result.
+    do; the cells after it are not in the result. `cells` replaces the notebook's cells
+    (e.g. with each cell twice); the file is not changed.
     """
     notebook = nbformat.read(path, as_version=4)
+    if cells is not None:
+        notebook.cells = cells
     outcomes: list[CellOutcome] = []
 
     def on_cell_executed(cell, cell_index, execute_reply):
         content = execute_reply.get("content", {})
-        outcomes.append(CellOutcome(cell.source, content.get("status"), cell.outputs, content))
+        tags = tuple(cell.metadata.get("tags", ()))
+        outcomes.append(
+            CellOutcome(
+                cell.source, content.get("status"), cell.outputs, content, cell_index + 1, tags
+            )
+        )
 
     client = NotebookClient(
         notebook,
@@ -89,3 +106,73 @@ def execute_notebook(path: Path, *, stop_on_error: bool = False) -> list[CellOut
         if not stop_on_error or type(error).__name__ != "CellExecutionError":
             raise
     return outcomes
+
+
+class KernelSession:
+    """A real kernel (ipykernel via nbclient) that runs cells one at a time, as a user does.
+
+    Use it as a context manager; `run` sends a cell and returns the kernel's answer, so a
+    test can check each step before it takes the next. The kernel starts in `folder`.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.notebook = new_notebook()
+        self.notebook.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        self._outcome: CellOutcome | None = None
+        self.client = NotebookClient(
+            self.notebook,
+            timeout=KERNEL_TIMEOUT,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(folder)}},
+            on_cell_executed=self._record,
+        )
+        self._kernel = None
+
+    def __enter__(self) -> KernelSession:
+        self._kernel = self.client.setup_kernel()
+        self._kernel.__enter__()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._kernel.__exit__(*exc_info)
+
+    def _record(self, cell, cell_index, execute_reply) -> None:
+        content = execute_reply.get("content", {})
+        self._outcome = CellOutcome(cell.source, content.get("status"), cell.outputs, content)
+
+    def run(self, source: str) -> CellOutcome:
+        """Run one cell in the kernel and return its outcome."""
+        cell = new_code_cell(source)
+        self.notebook.cells.append(cell)
+        self._outcome = None
+        self.client.execute_cell(cell, len(self.notebook.cells) - 1)
+        assert self._outcome is not None
+        return self._outcome
+
+    def interrupt_after(self, seconds: float, *, once: Path | None = None) -> threading.Thread:
+        """Interrupt the kernel (as the notebook's stop button does) after `seconds`.
+
+        With `once`, the seconds count from when that file exists (a test writes it when
+        it has reached the point to interrupt). Returns the thread; `join` it.
+        """
+        manager = self.client.km
+
+        def interrupt() -> None:
+            if once is not None:
+                deadline = time.monotonic() + KERNEL_TIMEOUT
+                while not once.exists() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            time.sleep(seconds)
+            # nbclient's kernel manager is asynchronous; this thread has no event loop.
+            result = manager.interrupt_kernel()
+            if inspect.isawaitable(result):
+                asyncio.run(result)
+
+        thread = threading.Thread(target=interrupt, daemon=True)
+        thread.start()
+        return thread

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import ipytest
 from ipytest import _config, _impl, _options
+from ipytest._magic_position import MisplacedMagicCheck
 from ipytest._options import UsageError
 
 EXPECTED_DEFAULTS = {
@@ -243,10 +244,12 @@ def test_magics_registers_the_cell_magic(shell):
 def test_config_talks_to_the_shell_only_through_its_interface():
     fake = mock.Mock()
     fake.ast_transformers = []
+    fake.input_transformers_cleanup = []
     with mock.patch("IPython.get_ipython", return_value=fake):
         ipytest.autoconfig()
     fake.register_magic_function.assert_called_once_with(_impl.ipytest_magic, "cell", "ipytest")
     assert [type(t) for t in fake.ast_transformers] == [_impl.RewriteAssertTransformer]
+    assert [type(t) for t in fake.input_transformers_cleanup] == [MisplacedMagicCheck]
 
 
 def test_autoconfig_works_outside_ipython():

@@ -228,7 +228,7 @@ def test_merged_config_keeps_every_user_setting_and_adds_the_plugin(tmp_path, fi
     assert result.from_file(str(merged), print, our_file=True)
     assert result.plugins == ["ipytest.cov"]
     assert result.branch is True
-    assert result.run_omit == ["*/skipped/*"]
+    assert result.run_omit == ["*/skipped/*", cov.own_code_pattern()]
     assert result.source == ["."]
     # INI drops a continuation line starting with # (a comment); from TOML it is kept,
     # written as [#] so that the merged INI file does not drop it.
@@ -248,6 +248,8 @@ def same_settings(merged: CoverageConfig, original: CoverageConfig) -> None:
             assert value[0] == "ipytest.cov"
             value = [name for name in value if name != "ipytest.cov"]
             assert value == [name for name in original.plugins if name != "ipytest.cov"]
+        elif attribute == "run_omit":
+            assert value == [*original.run_omit, cov.own_code_pattern()]
         else:
             assert value == getattr(original, attribute), attribute
     assert merged.paths == original.paths
@@ -311,10 +313,20 @@ def test_merged_config_keeps_plugin_options_and_other_plugins(tmp_path):
     assert parser["ipytest.cov"]["translate_cell_filenames"] == "yes"
 
 
+def read_config(path: Path) -> CoverageConfig:
+    config = CoverageConfig()
+    assert config.from_file(str(path), print, our_file=True)
+    return config
+
+
 def test_coverage_args_use_the_shipped_config_without_a_user_config(workdir):
     with _impl.coverage_args(workdir) as args:
-        assert args == ["--cov", f"--cov-config={_impl.COVERAGE_CONFIG_FILE}"]
-    assert _impl.COVERAGE_CONFIG_FILE.read_text(encoding="utf-8").count("ipytest.cov") == 1
+        assert args[0] == "--cov"
+        config_file = Path(args[1].removeprefix("--cov-config="))
+        config = read_config(config_file)
+    assert config.plugins == ["ipytest.cov"]
+    assert config.run_omit == [cov.own_code_pattern()]
+    assert not config_file.exists()
 
 
 def test_coverage_args_merge_a_user_config_warn_once_and_clean_up(workdir):
@@ -344,7 +356,9 @@ def test_coverage_args_fall_back_to_the_shipped_config_for_a_broken_user_config(
         pytest.warns(UserWarning, match=r"could not read .*\.coveragerc"),
         _impl.coverage_args(workdir) as args,
     ):
-        assert args[1] == f"--cov-config={_impl.COVERAGE_CONFIG_FILE}"
+        config = read_config(Path(args[1].removeprefix("--cov-config=")))
+    assert config.plugins == ["ipytest.cov"]
+    assert config.run_omit == [cov.own_code_pattern()]
 
 
 # --- exact data in a real shell ----------------------------------------------------------

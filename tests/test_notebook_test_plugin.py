@@ -213,6 +213,103 @@ def test_xdist_distributes_notebooks(nbtest):
     result.stdout.fnmatch_lines(["*2 workers [[]4 items[]]*"])
 
 
+# --- beside nbval --------------------------------------------------------------------------
+# nbval's --nbval and --nbval-lax also collect every notebook: the switch typed on the
+# command line wins over one from the configuration; two typed, or two configured, are a
+# usage error.
+
+OUR_ITEM = "nb.ipynb::nb"
+NBVAL_ITEM = "nb.ipynb::Cell 0"
+
+
+@pytest.fixture
+def beside_nbval(nbtest):
+    needs("nbval")
+    notebook(nbtest.path / "nb.ipynb", "x = 1")
+    return nbtest
+
+
+def collected(result) -> list[str]:
+    return [line for line in result.stdout.lines if "::" in line]
+
+
+@pytest.mark.parametrize("nbval", ["--nbval", "--nbval-lax"])
+def test_nbval_and_notebook_test_both_typed_is_a_usage_error(beside_nbval, nbval):
+    result = run(beside_nbval, nbval, "--notebook-test", "--co")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*{nbval} and --notebook-test both collect the notebooks*give only one of them*"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("ini", "environment", "ours"),
+    [
+        (["addopts = --nbval-lax", "notebook_test_enabled = true"], "", "notebook_test_enabled"),
+        (["addopts = --nbval --notebook-test"], "", "--notebook-test"),
+        (["notebook_test_enabled = true"], "--nbval-lax", "notebook_test_enabled"),
+    ],
+)
+def test_nbval_and_notebook_test_both_configured_is_a_usage_error(
+    beside_nbval, monkeypatch, ini, environment, ours
+):
+    beside_nbval.ini(*ini)
+    if environment:
+        monkeypatch.setenv("PYTEST_ADDOPTS", environment)
+    result = run(beside_nbval, "--co")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*--nbval* and {ours}* both collect the notebooks*choose one on the command line*"]
+    )
+
+
+@pytest.mark.parametrize("typed", [["--notebook-test"], ["-o", "notebook_test_enabled=true"]])
+@pytest.mark.parametrize("configured", ["ini", "environment"])
+def test_notebook_test_typed_wins_over_nbval_configured(
+    beside_nbval, monkeypatch, typed, configured
+):
+    if configured == "ini":
+        beside_nbval.ini("addopts = --nbval-lax")
+    else:
+        monkeypatch.setenv("PYTEST_ADDOPTS", "--nbval-lax")
+    result = run(beside_nbval, *typed, "--co", "-q")
+    assert result.ret == pytest.ExitCode.OK, result.stderr.str()
+    assert collected(result) == [OUR_ITEM]
+
+
+def test_notebook_test_typed_runs_each_notebook_once_and_says_nbval_is_off(beside_nbval):
+    beside_nbval.ini("addopts = --nbval-lax")
+    result = run(beside_nbval, "--notebook-test")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["notebook-test: --nbval-lax (from the configuration) is off for this run*"]
+    )
+
+
+@pytest.mark.parametrize("nbval", ["--nbval", "--nbval-lax"])
+def test_nbval_typed_wins_over_the_ini_switch(beside_nbval, nbval):
+    beside_nbval.ini("notebook_test_enabled = true")
+    result = run(beside_nbval, nbval, "--co")
+    assert result.ret == pytest.ExitCode.OK, result.stderr.str()
+    result.stdout.fnmatch_lines(
+        [f"notebook-test: off for this run: {nbval} on the command line runs the notebooks*"]
+    )
+    assert collected(run(beside_nbval, nbval, "--co", "-q")) == [NBVAL_ITEM]
+
+
+def test_nbval_off_and_notebook_test_on_agree_in_xdist_workers(beside_nbval):
+    beside_nbval.ini("addopts = --nbval-lax")
+    notebook(beside_nbval.path / "other.ipynb", "y = 2")
+    result = run_in_subprocess(beside_nbval, "--notebook-test", "-n", "2")
+    result.assert_outcomes(passed=2)
+
+
+def test_nbval_alone_is_left_alone(beside_nbval):
+    result = run(beside_nbval, "--nbval-lax", "--co", "-q")
+    assert collected(result) == [NBVAL_ITEM]
+    result.stdout.no_fnmatch_line("notebook-test:*")
+
+
 # --- directives ---------------------------------------------------------------------------
 
 
@@ -803,6 +900,13 @@ def test_bad_ini_values_are_usage_errors_naming_the_ini_key(nbtest):
     result = run(nbtest)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*notebook_test_timeout (ini): 'soon' is not a number*"])
+
+
+def test_bad_ini_switch_is_a_usage_error_naming_it(nbtest):
+    nbtest.ini("notebook_test_enabled = maybe")
+    result = run(nbtest)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*notebook_test_enabled (ini): *'maybe'*write true or false*"])
 
 
 def test_bad_option_values_are_ignored_when_disabled(nbtest):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import math
 
 import pytest
@@ -13,12 +14,14 @@ from ipytest.notebook_test.settings import (
     Settings,
     SettingsError,
     apply_metadata,
+    choose_collector,
     parse_bool,
     parse_choice,
     parse_name,
     parse_prelude,
     parse_seed,
     parse_timeout,
+    switched_on_in,
 )
 
 
@@ -228,3 +231,66 @@ def _outcome(function, *args):
         return function(*args), None
     except SettingsError as error:
         return None, error
+
+
+# --- which collector of notebooks: --notebook-test or nbval -------------------------------
+
+FLAGS = {"--notebook-test", "--nbval", "--nbval-lax"}
+INI = {"notebook_test_enabled"}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], set()),
+        (["--notebook-test"], {"--notebook-test"}),
+        (["-x", "--nbval-lax", "tests/"], {"--nbval-lax"}),
+        (["--nbval", "--notebook-test"], {"--nbval", "--notebook-test"}),
+        (["-o", "notebook_test_enabled=true"], {"notebook_test_enabled"}),
+        (["-onotebook_test_enabled=yes"], {"notebook_test_enabled"}),
+        (["--override-ini", "notebook_test_enabled=1"], {"notebook_test_enabled"}),
+        (["--override-ini=notebook_test_enabled=On"], {"notebook_test_enabled"}),
+        (["-o", "notebook_test_enabled=false"], set()),
+        (["-o", "notebook_test_enabled"], set()),
+        (["-o", "other=true", "--nbval"], {"--nbval"}),
+        # The value of -o is not an option, even when it looks like one.
+        (["-o", "--nbval"], set()),
+        (["-o"], set()),
+        # Abbreviations are not pytest's options either (pytest turns them off).
+        (["--notebook-tes", "--nbval-la"], set()),
+        (["--notebook-test-seed=3"], set()),
+        (["--", "--notebook-test"], set()),
+    ],
+)
+def test_switched_on_in(args, expected):
+    assert switched_on_in(args, FLAGS, INI) == expected
+
+
+@given(st.lists(st.sampled_from([*FLAGS, "-o", "--", "notebook_test_enabled=true"]) | st.text()))
+def test_switched_on_in_gives_a_subset_of_the_switches(args):
+    assert switched_on_in(args, FLAGS, INI) <= FLAGS | INI
+
+
+@pytest.mark.parametrize(
+    ("ours_typed", "nbval_typed", "expected"),
+    [(True, False, "notebook-test"), (False, True, "nbval")],
+)
+def test_choose_collector_picks_the_typed_one(ours_typed, nbval_typed, expected):
+    assert choose_collector("--notebook-test", ours_typed, "--nbval", nbval_typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        (True, "--nbval-lax and --notebook-test both collect the notebooks*give only one of them"),
+        (
+            False,
+            "--nbval-lax and --notebook-test both collect*(both from the configuration*"
+            "choose one on the command line (--nbval-lax or --notebook-test;*",
+        ),
+    ],
+)
+def test_choose_collector_refuses_a_tie_naming_both(typed, message):
+    with pytest.raises(SettingsError) as error:
+        choose_collector("--notebook-test", typed, "--nbval-lax", typed)
+    assert fnmatch.fnmatchcase(str(error.value), message + "*"), str(error.value)

@@ -10,6 +10,7 @@ cell's reply and output, and check that every notebook of the repository is save
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -27,6 +28,9 @@ RAISES_TAG = "raises-exception"
 # Where a copy of a notebook runs outside the repository, this settles pytest-asyncio's
 # option as the repository's pyproject.toml does, which keeps its warning out of reports.
 PYTEST_INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+# Notebooks that test_everyday_notebooks.py runs through every front end; their conftest.py
+# keeps nbval away (one fails on purpose).
+NOT_FOR_NBVAL = ROOT / "tests" / "everyday_notebooks"
 # Folders of the repository that hold no notebooks of ours.
 SKIPPED_FOLDERS = {"build", "dist", "node_modules", "__pycache__"}
 
@@ -377,10 +381,91 @@ def test_the_clean_check_finds_outputs_and_counts(tmp_path):
 
 
 def test_notebooks_under_tests_are_named_for_nbval():
-    # nbval runs every .ipynb under tests/; the Test prefix says that it is a test.
+    # nbval runs every .ipynb under tests/ (but for the fixtures of NOT_FOR_NBVAL); the
+    # Test prefix says that it is a test.
     misnamed = [
         path.relative_to(ROOT).as_posix()
         for path in repository_notebooks()
-        if path.is_relative_to(ROOT / "tests") and not path.name.startswith("Test")
+        if path.is_relative_to(ROOT / "tests")
+        and not path.name.startswith("Test")
+        and not path.parent.is_relative_to(NOT_FOR_NBVAL)
     ]
     assert misnamed == []
+
+
+# --- re-running notebooks and cells ---------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w*\}")
+SUMMARY_LINE = re.compile(r"^=*\s*(\d+ (?:passed|failed|deselected|error).*?) in [\d.]+s", re.M)
+
+
+def uses_placeholders(cell) -> bool:
+    """Whether a code cell hands pytest a `{name}` placeholder (magic line or run())."""
+    first_line = cell.source.split("\n", 1)[0]
+    if first_line.startswith("%%ipytest"):
+        return bool(PLACEHOLDER.search(first_line))
+    return "ipytest.run(" in cell.source and bool(PLACEHOLDER.search(cell.source))
+
+
+def notebooks_with_placeholders() -> list[Path]:
+    return [
+        path
+        for path in repository_notebooks()
+        if any(uses_placeholders(cell) for cell in code_cells(path))
+    ]
+
+
+def behaviour(outcome: CellOutcome) -> tuple:
+    """What must not change when a cell runs again: status, error, pytest's summaries."""
+    return (
+        outcome.status,
+        outcome.reply.get("ename"),
+        SUMMARY_LINE.findall(plain(outcome.text)),
+    )
+
+
+def test_the_rerun_checks_cover_the_notebooks_with_placeholders():
+    found = {path.relative_to(ROOT).as_posix() for path in notebooks_with_placeholders()}
+    assert {"Example.ipynb", "tests/notebooks/TestIntegration.ipynb"} <= found
+
+
+@pytest.mark.parametrize(
+    "path",
+    notebooks_with_placeholders(),
+    ids=lambda path: path.relative_to(ROOT).as_posix(),
+)
+def test_a_notebook_run_twice_in_one_kernel_behaves_the_same_both_times(path):
+    cells = nbformat.read(path, as_version=4).cells
+    outcomes = execute_notebook(path, cells=[*cells, *copy.deepcopy(cells)])
+    half = len(outcomes) // 2
+    assert len(outcomes) == 2 * half
+    first, second = outcomes[:half], outcomes[half:]
+    differences = [
+        (index, first[index].source.split("\n", 1)[0], behaviour(first[index]), behaviour(again))
+        for index, again in enumerate(second)
+        if behaviour(first[index]) != behaviour(again)
+    ]
+    assert differences == []
+    assert any(summaries for _, _, summaries in map(behaviour, first))
+
+
+@pytest.mark.parametrize(
+    "path",
+    notebooks_with_placeholders(),
+    ids=lambda path: path.relative_to(ROOT).as_posix(),
+)
+def test_each_cell_with_placeholders_run_three_times_reports_the_same(path):
+    repeats = 3
+    cells = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        copies = repeats if cell.cell_type == "code" and uses_placeholders(cell) else 1
+        cells.extend(copy.deepcopy(cell) for _ in range(copies))
+    outcomes = execute_notebook(path, cells=cells)
+    runs: dict[str, list[tuple]] = {}
+    for outcome in outcomes:
+        runs.setdefault(outcome.source, []).append(behaviour(outcome))
+    repeated = {source: found for source, found in runs.items() if len(found) == repeats}
+    assert len(repeated) == sum(uses_placeholders(cell) for cell in code_cells(path))
+    for source, found in repeated.items():
+        assert found == [found[0]] * repeats, source
+        assert found[0][2], f"no pytest summary in the output of {source!r}"

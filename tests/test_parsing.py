@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import ipytest
 from ipytest._impl import (
     ArgMapping,
+    check_run_options,
     eval_defopts_auto,
     eval_run_kwargs,
     expand_args,
@@ -34,10 +35,32 @@ def test_arg_mapping_expands_test_names():
     assert mapping()["MODULE"] == MODULE
 
 
-def test_arg_mapping_reserves_uppercase_keys():
+@pytest.mark.parametrize("key", ["FOO", "DUMMY", "X", "ÄÖ"])
+def test_arg_mapping_reserves_keys_of_uppercase_letters_alone(key):
     with pytest.raises(KeyError) as error:
-        mapping()["FOO"]
-    assert "{MODULE}::FOO" in str(error.value)
+        mapping()[key]
+    assert error.value.args[0] == (
+        f"{{{key}}} is not an ipytest placeholder (there is {{MODULE}}); to select a test "
+        f"named {key}, write {{MODULE}}::{key}"
+    )
+
+
+@pytest.mark.parametrize("key", ["TEST_CASE", "TEST1", "_X", "Test", "test_x", "X_"])
+def test_arg_mapping_expands_other_keys_as_test_names(key):
+    assert mapping()[key] == f"{MODULE}::{key}"
+    assert expand_args([f"{{{key}}}"], mapping()) == [f"{MODULE}::{key}"]
+
+
+@given(st.text(min_size=1))
+def test_arg_mapping_reserves_exactly_uppercase_letter_keys(key):
+    try:
+        value = mapping()[key]
+    except KeyError:
+        reserved = True
+    else:
+        reserved = False
+        assert value == f"{MODULE}::{key}"
+    assert reserved is (key != "MODULE" and key.isalpha() and key.isupper())
 
 
 @pytest.mark.parametrize(
@@ -158,6 +181,9 @@ def test_parse_magic_line_gives_a_result_or_a_clear_error(line):
         ("# ipytest:   ", []),
         ("# ipytest: addopts=('-v',), defopts=False,", ["addopts", "defopts"]),
         ("# ipytest: run_in_thread=True  # why", ["run_in_thread"]),
+        # Keys as written: run() does not take these, the magic refuses them.
+        ("# ipytest: defopts=True, clean=True", ["defopts", "clean"]),
+        ("# ipytest: verbose=2", ["verbose"]),
     ],
 )
 def test_parse_run_options(cell, keys):
@@ -171,7 +197,6 @@ def test_parse_run_options(cell, keys):
         ("# ipytest: raise_on_error", "only keyword arguments"),
         ("# ipytest: True", "only keyword arguments"),
         ("# ipytest: **options", "only keyword arguments"),
-        ("# ipytest: verbose=2", "'verbose'"),
         ("# ipytest: coverage=True, coverage=False", "'coverage' is given twice"),
         ("# ipytest: x=(", "not valid Python keyword arguments"),
     ],
@@ -191,20 +216,54 @@ def test_parse_run_options_gives_a_result_or_a_clear_error(text):
     except UsageError as error:
         ok = "ipytest" in str(error)
     else:
-        ok = set(options) <= set(inspect.signature(ipytest.run).parameters) - {"args"}
+        ok = all(name.isidentifier() for name in options)
     assert ok
+
+
+RUN_KEYWORDS = [
+    name
+    for name, parameter in inspect.signature(ipytest.run).parameters.items()
+    if parameter.kind is parameter.KEYWORD_ONLY
+]
+
+
+@pytest.mark.parametrize("names", [[], ["raise_on_error"], RUN_KEYWORDS])
+def test_check_run_options_accepts_the_keywords_of_run(names):
+    check_run_options("# ipytest: ...", names)
+
+
+@pytest.mark.parametrize("name", ["clean", "verbose", "args", "raise_on_eror"])
+def test_check_run_options_quotes_the_comment_and_lists_the_keywords(name):
+    cell = f"# ipytest: defopts=True, {name}=1\ndef test(): pass"
+    with pytest.raises(UsageError) as error:
+        check_run_options(cell, ["defopts", name])
+    assert str(error.value) == (
+        f"{name!r} in '# ipytest: defopts=True, {name}=1' is not an option of ipytest.run(); "
+        f"the options are: {', '.join(RUN_KEYWORDS)}"
+    )
+
+
+def test_eval_run_kwargs_returns_the_keys_as_written():
+    module = types.ModuleType("notebook")
+    cell = "# ipytest: defopts=True, clean=True\ndef test(): pass"
+    assert eval_run_kwargs(cell, module=module) == {"defopts": True, "clean": True}
 
 
 def test_eval_run_kwargs_evaluates_in_the_module_namespace():
     module = types.ModuleType("notebook")
     module.flag = True
     kwargs = eval_run_kwargs("# ipytest: raise_on_error=flag, addopts=['-v']", module=module)
-    assert kwargs == {"raise_on_error": True, "addopts": ["-v"], "module": module}
+    assert kwargs == {"raise_on_error": True, "addopts": ["-v"]}
 
 
-def test_eval_run_kwargs_holds_the_given_module_without_a_comment():
+def test_eval_run_kwargs_without_a_comment_is_empty():
     module = types.ModuleType("notebook")
-    assert eval_run_kwargs("def test(): pass", module=module) == {"module": module}
+    assert eval_run_kwargs("def test(): pass", module=module) == {}
+
+
+def test_eval_run_kwargs_defaults_to_the_notebook_namespace(shell):
+    shell.run_cell("flag = False")
+    assert eval_run_kwargs("# ipytest: raise_on_error=flag") == {"raise_on_error": False}
 
 
 def test_eval_run_kwargs_lets_the_comment_choose_the_module():

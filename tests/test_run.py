@@ -530,3 +530,16 @@ def test_a_plugin_module_the_notebook_imported_does_not_warn_in_every_run(
         assert ipytest.exit_code == 0
     assert "cannot be rewritten" not in output(capsys)[0]
     sys.modules.pop("notebook_plugin", None)
+
+
+@pytest.mark.parametrize("key", ["clean", "verbose", "raise_on_eror"])
+def test_the_magic_refuses_a_comment_key_run_does_not_take(configured, capsys, key):
+    result = cell(configured, f"%%ipytest\n# ipytest: {key}=True\ndef test_x():\n    pass\n")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert str(result.error_in_exec).startswith(
+        f"{key!r} in '# ipytest: {key}=True' is not an option of ipytest.run(); "
+        "the options are: module, plugins, run_in_thread, raise_on_error, addopts"
+    )
+    # Refused before anything ran: the cell's test is not defined.
+    assert "test_x" not in configured.user_ns
+    assert "".join(output(capsys)).splitlines() == [f"UsageError: {result.error_in_exec}"]

@@ -115,3 +115,10 @@ def test_error_carries_the_exit_code():
     assert error.args[0] == 1
     assert str(error) == "pytest exited with code 1 (tests failed)"
     assert error._render_traceback_() == ["ipytest.Error: pytest exited with code 1 (tests failed)"]
+
+
+def test_error_is_a_runtime_error():
+    # Code around run(raise_on_error=True) catches RuntimeError.
+    assert issubclass(ipytest.Error, RuntimeError)
+    with pytest.raises(RuntimeError):
+        raise ipytest.Error(1)

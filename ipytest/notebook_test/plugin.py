@@ -4,8 +4,10 @@ Inert unless `--notebook-test` (or the ini option `notebook_test_enabled = true`
 on: then every notebook pytest comes across (given on the command line, under a collected
 folder, under `--notebook-test-path` or under the folder named by the environment
 variable of `--notebook-test-envvar`) is one test item, run by `runner` without a Jupyter
-kernel. This module imports nothing that pytest has not imported already: the notebook
-machinery is imported when a notebook is collected.
+kernel. With nbval's `--nbval`/`--nbval-lax` on too, the switch given on the command line
+wins over the one from the configuration (see `_wins_over_nbval`). This module imports
+nothing that pytest has not imported already: the notebook machinery is imported when a
+notebook is collected.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ EMPTY_PROPERTY = "notebook-test"
 EMPTY_VALUE = "no code cell selected"
 EMPTY_STATUS = "PASSED (no code cell selected)"
 SOURCE_CONTEXT = 3
+# nbval's switches (option -> dest): nbval collects notebooks too.
+NBVAL_SWITCHES = {"--nbval": "nbval", "--nbval-lax": "nbval_lax"}
+ENABLE_HELP = "collect .ipynb files and run each as one test, in this process"
+ENABLE_INI_HELP = "collect .ipynb files as with --notebook-test"
 
 
 class _Option:
@@ -56,6 +62,26 @@ class _Option:
     @property
     def dest(self) -> str:
         return "notebook_test_" + self.flag.replace("-", "_")
+
+    @property
+    def name(self) -> str:
+        return f"{ENABLE_OPTION}-{self.flag}"
+
+    @property
+    def ini_name(self) -> str:
+        return f"notebook_test_{self.ini}"
+
+    @property
+    def ini_type(self) -> str:
+        return "linelist" if self.multiple else "string"
+
+    @property
+    def usage(self) -> str:
+        return f"{self.name}={self.metavar}"
+
+    @property
+    def command_line_help(self) -> str:
+        return f"{self.help} (default: {self.default or 'none'})"
 
 
 OPTIONS = (
@@ -158,6 +184,26 @@ OPTIONS = (
 _OPTIONS_BY_FLAG = {option.flag: option for option in OPTIONS}
 
 
+def command_line_help() -> list[tuple[str, str]]:
+    """`(usage, help)` of every command-line option, as `pytest --help` shows them."""
+    return [(ENABLE_OPTION, ENABLE_HELP)] + [(o.usage, o.command_line_help) for o in OPTIONS]
+
+
+def ini_help() -> list[tuple[str, str, str]]:
+    """`(name, type, help)` of every ini option, the help as `pytest --help` shows it."""
+    return [(ENABLE_INI, "bool", ENABLE_INI_HELP)] + [
+        (o.ini_name, o.ini_type, o.help) for o in OPTIONS
+    ]
+
+
+def _for_argparse(text: str) -> str:
+    """`text` as argparse's help: argparse formats it with `%`, so every `%` is doubled.
+
+    (pytest prints the help of ini options as it is.)
+    """
+    return text.replace("%", "%%")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("notebook-test", "run notebooks in-process (ipytest)")
     group.addoption(
@@ -165,42 +211,93 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         dest="notebook_test",
-        help="collect .ipynb files and run each as one test, in this process",
+        help=_for_argparse(ENABLE_HELP),
     )
-    parser.addini(
-        ENABLE_INI,
-        type="bool",
-        default=False,
-        help="collect .ipynb files as with --notebook-test",
-    )
+    parser.addini(ENABLE_INI, type="bool", default=False, help=ENABLE_INI_HELP)
     for option in OPTIONS:
         group.addoption(
-            f"{ENABLE_OPTION}-{option.flag}",
+            option.name,
             action="append" if option.multiple else "store",
             default=None,
             dest=option.dest,
             metavar=option.metavar,
-            help=f"{option.help} (default: {option.default or 'none'})",
+            help=_for_argparse(option.command_line_help),
         )
         parser.addini(
-            f"notebook_test_{option.ini}",
-            type="linelist" if option.multiple else "string",
+            option.ini_name,
+            type=option.ini_type,
             default=[] if option.multiple else option.default,
             help=option.help,
         )
 
 
+# Before nbval's: a check of nbval's options is moot when nbval is off for the run.
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    if not (config.getoption("notebook_test") or config.getini(ENABLE_INI)):
+    # `pytest --help` configures too; it must work whatever the configuration it may fix.
+    if config.getoption("help", False):
+        return
+    if not (config.getoption("notebook_test") or _ini_switch(config)):
         return
     from .settings import SettingsError
 
     try:
+        if not _wins_over_nbval(config):
+            return
         plugin = NotebookTestSession(config)
     except SettingsError as error:
         raise pytest.UsageError(str(error)) from None
     config.pluginmanager.register(plugin, SESSION_PLUGIN_NAME)
     _add_collection_paths(config, plugin.extra_paths)
+
+
+def _ini_switch(config: pytest.Config) -> bool:
+    try:
+        return config.getini(ENABLE_INI)
+    except (ValueError, pytest.UsageError) as error:
+        # pytest's message (a ValueError before pytest 9) does not say which option.
+        raise pytest.UsageError(f"{ENABLE_INI} (ini): {error}; write true or false") from None
+
+
+_HEADER_NOTE = pytest.StashKey[str]()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return config.stash.get(_HEADER_NOTE, None)
+
+
+def _wins_over_nbval(config: pytest.Config) -> bool:
+    """Whether this plugin, turned on, collects the notebooks rather than nbval.
+
+    With nbval on too, each notebook would be collected twice: the switch given on the
+    command line wins over the one from the configuration, and nbval's off when it loses.
+    (xdist's workers get the same arguments and configuration, and decide alike.)
+    """
+    from .settings import choose_collector, switched_on_in
+
+    nbval_on = [flag for flag, dest in NBVAL_SWITCHES.items() if getattr(config.option, dest, None)]
+    if not nbval_on:
+        return True
+    nbval = " and ".join(nbval_on)
+    ours = ENABLE_OPTION if config.getoption("notebook_test") else f"{ENABLE_INI} (ini)"
+    typed = switched_on_in(
+        config.invocation_params.args, {ENABLE_OPTION, *NBVAL_SWITCHES}, {ENABLE_INI}
+    )
+    ours_typed = bool(typed & {ENABLE_OPTION, ENABLE_INI})
+    nbval_typed = bool(typed & NBVAL_SWITCHES.keys())
+    if choose_collector(ours, ours_typed, nbval, nbval_typed) == "nbval":
+        config.stash[_HEADER_NOTE] = (
+            f"notebook-test: off for this run: {nbval} on the command line runs the notebooks "
+            f"({ours} is in the configuration)"
+        )
+        return False
+    for dest in NBVAL_SWITCHES.values():
+        setattr(config.option, dest, False)
+    config.stash[_HEADER_NOTE] = (
+        f"notebook-test: {nbval} (from the configuration) is off for this run: "
+        "the notebooks run in-process"
+    )
+    return True
 
 
 def options_table() -> str:
@@ -212,12 +309,9 @@ def options_table() -> str:
     ]
     for option in OPTIONS:
         # A "|" inside a table cell must be escaped, even in a code span.
-        value = "=" + option.metavar.replace("|", "\\|")
+        usage = option.usage.replace("|", "\\|")
         default = f"`{option.default}`" if option.default else "none"
-        rows.append(
-            f"| `{ENABLE_OPTION}-{option.flag}{value}` | `notebook_test_{option.ini}` | "
-            f"{default} | {option.help} |"
-        )
+        rows.append(f"| `{usage}` | `{option.ini_name}` | {default} | {option.help} |")
     return "\n".join(rows) + "\n"
 
 

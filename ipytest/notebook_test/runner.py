@@ -277,6 +277,7 @@ def _run_ipython(
     from ipytest import __main__ as headless
     from ipytest import _config, _options
     from ipytest._impl import RewriteAssertTransformer
+    from ipytest._shell import no_color_scheme
 
     # A notebook that calls ipytest.autoconfig() changes ipytest's configuration in this
     # process: keep it as it was.
@@ -287,7 +288,7 @@ def _run_ipython(
         with headless.fresh_shell(in_memory_history=True) as shell:
             RewriteAssertTransformer().register_with_shell(shell)
             # Its tracebacks go to pytest's captured output, not to a terminal.
-            shell.run_line_magic("colors", "NoColor")
+            shell.run_line_magic("colors", no_color_scheme())
             with start() as deadline:
                 for plan in plans:
                     if not plan.run:
@@ -399,6 +400,10 @@ def library_settings(
         random.seed(seed)
         _apply_or_hook("numpy", _seed_numpy(seed, restore), hooks)
     if mpl_backend is not None:
+        # Spelt as matplotlib's registry names it: IPython's `%matplotlib` looks the
+        # backend up there, and knows "agg" but not "Agg".
+        if not mpl_backend.startswith("module://"):
+            mpl_backend = mpl_backend.lower()
         os.environ[MPL_BACKEND_VARIABLE] = mpl_backend
         _apply_or_hook("matplotlib", _use_backend(mpl_backend, restore), hooks)
     if plotly_renderer is not None:

@@ -3,7 +3,8 @@
 Pure: no pytest. Values come from three places, each overriding the one before: the ini
 file (`notebook_test_*`), the command line (`--notebook-test-*`) and, for one notebook,
 its metadata `metadata["notebook_test"]`. Every parser raises `SettingsError` naming the
-option, the value and what is accepted.
+option, the value and what is accepted. `choose_collector` settles which of nbval and
+this plugin collects the notebooks when both are on.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 METADATA_KEY = "notebook_test"
@@ -21,6 +22,11 @@ ENGINE_CHOICES = ("python", "ipython")
 NONE_WORDS = frozenset({"none", "off", "no", "false"})
 TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 FALSE_WORDS = frozenset({"false", "no", "off", "0"})
+
+# pytest's `-o NAME=VALUE` (also `-oNAME=VALUE`, `--override-ini NAME=VALUE` and
+# `--override-ini=NAME=VALUE`), and the words its bool ini options read as true.
+OVERRIDE_INI_FLAGS = ("-o", "--override-ini")
+PYTEST_TRUE_WORDS = frozenset({"y", "yes", "t", "true", "on", "1"})
 
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
@@ -196,3 +202,55 @@ def apply_metadata(settings: Settings, metadata: Mapping[str, Any] | None) -> Se
             )
         changes[key] = parse(value, f'metadata["{METADATA_KEY}"]["{key}"]')
     return dataclasses.replace(settings, **changes)
+
+
+def switched_on_in(
+    args: Sequence[str], flags: Collection[str], ini_names: Collection[str]
+) -> set[str]:
+    """The `flags` (options without a value) and bool `ini_names` that `args` turn on.
+
+    `args` are pytest's arguments as typed: an ini option is turned on by `-o NAME=true`
+    (or another word pytest reads as true). Nothing after `--` is an option.
+    """
+    found = set()
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            break
+        if token in flags:
+            found.add(token)
+            continue
+        if token in OVERRIDE_INI_FLAGS:
+            setting = next(tokens, "")
+        elif token.startswith("--override-ini="):
+            setting = token.partition("=")[2]
+        elif token.startswith("-o"):
+            setting = token[2:]
+        else:
+            continue
+        name, equals, value = setting.partition("=")
+        if equals and name in ini_names and value.strip().lower() in PYTEST_TRUE_WORDS:
+            found.add(name)
+    return found
+
+
+def choose_collector(ours: str, ours_typed: bool, nbval: str, nbval_typed: bool) -> str:
+    """`"notebook-test"` or `"nbval"`: which collects the notebooks when both are on.
+
+    `ours` and `nbval` name the switches that turned them on (for the error); `*_typed`
+    say whether they were given on the command line rather than by the configuration
+    (addopts, PYTEST_ADDOPTS, the ini file). The typed one wins; a tie is an error.
+    """
+    if ours_typed != nbval_typed:
+        return "notebook-test" if ours_typed else "nbval"
+    both = f"{nbval} and {ours} both collect the notebooks, and each notebook would run twice"
+    if ours_typed:
+        raise SettingsError(
+            f"{both}: give only one of them ({nbval.split()[0]} runs them in a Jupyter kernel, "
+            "--notebook-test in this process)"
+        )
+    raise SettingsError(
+        f"{both} (both from the configuration: addopts, PYTEST_ADDOPTS or the ini file): "
+        f"choose one on the command line ({nbval.split()[0]} or --notebook-test; the one "
+        "given there wins over the configuration), or keep only one in the configuration"
+    )

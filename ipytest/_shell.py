@@ -1,0 +1,123 @@
+"""The in-process IPython shell that runs notebooks headless, as a kernel without a screen.
+
+`python -m ipytest` and the `--notebook-test` ipython engine run cells in it. IPython's
+base `InteractiveShell` leaves GUI integration to its subclasses (terminal IPython,
+ipykernel): `%matplotlib inline` would raise `NotImplementedError` there. This subclass
+does what a kernel on a machine without a display does: GUI-less matplotlib backends
+work, GUI event loops (`%matplotlib qt`, `%gui tk`) are refused with a clear error, and
+package managers (`%pip install ...`) are not run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+# IPython's GUI event loops: each needs a screen. Any other `gui` (None, "inline",
+# "agg", "svg", "webagg", ...) draws without one.
+SCREEN_GUIS = frozenset(
+    {"qt", "qt4", "qt5", "qt6", "gtk", "gtk2", "gtk3", "gtk4", "tk", "wx", "pyglet", "glut", "osx"}
+)
+# IPython's package manager magics (`%uv` since IPython 9): only those the running
+# IPython has are replaced.
+PACKAGE_MAGICS = ("pip", "conda", "mamba", "micromamba", "uv")
+HEADLESS_RUNNERS = "python -m ipytest and --notebook-test-engine=ipython"
+MPL_BACKEND_VARIABLE = "MPLBACKEND"
+# The default matplotlib backend of a Jupyter kernel (ipykernel sets it the same way).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+def screen_gui_error(what: str, gui: str) -> UsageError:
+    return UsageError(
+        f"{what}: the {gui!r} GUI event loop needs a screen, and {HEADLESS_RUNNERS} run "
+        "notebooks headless, as a kernel without a display; use %matplotlib inline or "
+        "%matplotlib agg for figures, or leave this cell out of headless runs"
+    )
+
+
+class HeadlessShell(InteractiveShell):
+    """An `InteractiveShell` that integrates no GUI and installs no package."""
+
+    def enable_gui(self, gui: str | None = None) -> None:
+        # A kernel integrates no event loop for GUI-less backends either.
+        if gui in SCREEN_GUIS:
+            raise screen_gui_error(f"%gui {gui}", gui)
+
+    def enable_matplotlib(self, gui: str | None = None) -> Any:
+        # Refused before matplotlib switches to the GUI backend (which could open windows).
+        from IPython.core import pylabtools
+
+        wanted, _ = pylabtools.find_gui_and_backend(gui, self.pylab_gui_select)
+        if wanted in SCREEN_GUIS:
+            raise screen_gui_error(f"%matplotlib {gui or ''}".rstrip(), wanted)
+        return super().enable_matplotlib(gui)
+
+    def init_magics(self) -> None:
+        super().init_magics()
+        line_magics = self.magics_manager.magics["line"]
+        for name in PACKAGE_MAGICS:
+            if name in line_magics:
+                self.register_magic_function(_package_magic(name), "line", name)
+
+
+def _package_magic(name: str) -> Any:
+    def not_installing(line: str) -> None:
+        # The cell goes on: a notebook's packages are the environment's business, and a
+        # missing one fails the cell that imports it.
+        command = f"%{name} {line}".rstrip()
+        print(
+            f"ipytest: {command} was not run: {HEADLESS_RUNNERS} install nothing; the "
+            "notebook runs with the packages of this environment, so install what it "
+            "needs beforehand",
+            file=sys.stderr,
+        )
+
+    not_installing.__name__ = name
+    not_installing.__doc__ = f"Headless: `%{name}` prints that it installs nothing."
+    return not_installing
+
+
+def forget_inline_backend() -> None:
+    """Forget the inline backend's settings (`%config InlineBackend...`).
+
+    matplotlib_inline keeps them in a singleton, which would hand them on to the next
+    shell of this process: the next notebook of a pytest run.
+    """
+    config = sys.modules.get("matplotlib_inline.config")
+    if config is not None:
+        config.InlineBackend.clear_instance()
+
+
+def no_color_scheme() -> str:
+    """The argument of `%colors` for plain text, as the running IPython spells it."""
+    import IPython
+
+    # IPython 9 names its themes in lower case and warns about "NoColor" (IPython 8's name).
+    return "nocolor" if IPython.version_info >= (9,) else "NoColor"
+
+
+@contextlib.contextmanager
+def inline_backend_by_default() -> Iterator[None]:
+    """matplotlib's default backend is the inline one in this block, as in a kernel.
+
+    Unless `MPLBACKEND` is set already. So a bare `%matplotlib` selects the inline
+    backend, and `plt.show()` shows a figure's text form instead of opening a window.
+    """
+    if os.environ.get(MPL_BACKEND_VARIABLE):
+        yield
+        return
+    saved = os.environ.get(MPL_BACKEND_VARIABLE)
+    os.environ[MPL_BACKEND_VARIABLE] = INLINE_BACKEND
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(MPL_BACKEND_VARIABLE, None)
+        else:
+            os.environ[MPL_BACKEND_VARIABLE] = saved
