@@ -20,6 +20,43 @@ section). The plugin takes one option, in a section named after it:
 translate_cell_filenames = true
 ```
 
+**How it works, on every core.** coverage.py picks the reporter of a measured file by
+the plugin its data file records as that file's tracer. Cells are compiled under names
+that look like files (Jupyter's `/tmp/ipykernel_<pid>/<n>.py`, or those of
+`name_cells_as_files`), so every coverage.py core (`ctrace`, `pytrace`, `sysmon`)
+measures them as it measures files; what remains is to record this plugin as their
+tracer, and it then reports them with their source from `linecache`:
+
+- In a pytest run (ipytest's own runs, and any pytest process where ipytest is
+  installed: its pytest plugin `ipytest_cov` is loaded), coverage.py measures cells with
+  whatever core it chose, and at the end of the test loop, before pytest-cov saves the
+  data, ipytest records the plugin as the tracer of every measured cell
+  (`claim_measured_files`). The plugin then is no file tracer, so coverage.py does not
+  warn that its `sysmon` core cannot run one.
+- Elsewhere (coverage.py used directly in a notebook), the plugin is a file tracer, and
+  coverage.py records it for the cells it claims. File tracers run only on the C tracer:
+  the plugin asks for `core = ctrace` unless a core was chosen (`coverage debug sys`
+  shows it). With another core chosen, one warning says that cells are not reported
+  and how to fix it.
+
+**Other code measured this way.** Another tool that runs code compiled from some file
+(a notebook, say) can have it measured and reported through this plugin on every core:
+
+1. compile the code under a filename that coverage.py traces (no angle brackets; the
+   notebook's own path is a good one, as coverage.py reports files by their path
+   relative to the working directory), with line numbers that mean something in the
+   source you will report;
+2. call `register_source(claims, source)` at import time of a module that is imported
+   in every process that measures or reports: `claims(filename)` says whether a file
+   is yours, `source(filename)` returns the Python source to report for it (or None);
+3. make sure the coverage configuration loads `ipytest.cov` (for `--cov` runs you do
+   not configure, write one with `merged_config_text`);
+4. in pytest runs nothing else is needed; elsewhere call
+   `claim_measured_files(coverage)` before the data is saved.
+
+Statements, branches and `# pragma: no cover` are then analysed from that source as
+coverage.py analyses a file.
+
 coverage.py imports this module in every process it measures, so it imports nothing
 beyond coverage.py and the standard library at module level.
 """
@@ -31,30 +68,37 @@ import contextlib
 import functools
 import hashlib
 import io
+import itertools
 import linecache
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from coverage import CoveragePlugin, FileTracer
-from coverage.exceptions import ConfigError
+from coverage.exceptions import ConfigError, CoverageWarning
 from coverage.python import PythonFileReporter
 
 __all__ = [
     "CellFileReporter",
     "CellFileTracer",
     "CellPlugin",
+    "claim_measured_files",
     "coverage_init",
     "is_cell_filename",
     "name_cells_as_files",
+    "register_source",
     "translate_cell_filenames",
 ]
 
 PLUGIN_NAME = "ipytest.cov"
+# The tracer name coverage.py records in data files for files of this plugin (the
+# module named in `plugins`, then the class): it picks the reporter by it.
+TRACER_NAME = f"{PLUGIN_NAME}.CellPlugin"
 TRANSLATE_OPTION = "translate_cell_filenames"
 CELL_LABEL = "In[{number}]"
 REPEATED_CELL_LABEL = "In[{number}/{index}]"
@@ -64,12 +108,22 @@ MISSING_CELL_SOURCE = (
     "# ipytest.cov: the source of this cell is not available in this process (a cell of "
     "another kernel, or one removed from linecache)\n"
 )
+MISSING_SOURCE = "# ipytest.cov: the source of {filename} is not available in this process\n"
 # The directory (under the temp dir, per process) of the file-like cell names that
 # `name_cells_as_files` gives a terminal IPython shell.
 CELL_DIRECTORY_PREFIX = "ipython_"
 
+# How many parsed sources reports keep for the next report (those of the last cells run).
+PARSED_SOURCES_KEPT = 64
 # The coverage.py core that supports file tracer plugins.
 TRACER_CORE = "ctrace"
+CORE_ENVIRONMENT_VARIABLE = "COVERAGE_CORE"
+UNSERVED_CORE_WARNING = (
+    "ipytest.cov: coverage.py's {core} core cannot run plugin file tracers, so the notebook "
+    "cells it measures here, outside a pytest run, will not be reported. Set "
+    "'[run] core = ctrace' in the coverage configuration or COVERAGE_CORE=ctrace in the "
+    "environment, or measure the cells in a pytest run (ipytest.run, %%ipytest)."
+)
 
 _TRUE_WORDS = ("true", "yes", "on", "1")
 _FALSE_WORDS = ("false", "no", "off", "0")
@@ -144,8 +198,12 @@ def coverage_init(reg: Any, options: Mapping[str, Any]) -> None:
     options and values that are no booleans raise coverage.py's `ConfigError`.
     """
     plugin = CellPlugin(parse_plugin_options(options))
-    reg.add_file_tracer(plugin)
     reg.add_configurer(plugin)
+    # In a pytest run, ipytest records the plugin as the cells' tracer itself; elsewhere
+    # the plugin traces them, which only the C tracer supports.
+    plugin.in_pytest_run = in_pytest_run()
+    if not plugin.in_pytest_run and _environment_core() in (None, TRACER_CORE):
+        reg.add_file_tracer(plugin)
 
 
 def is_cell_filename(filename: str) -> bool:
@@ -153,25 +211,126 @@ def is_cell_filename(filename: str) -> bool:
     return _CELL_FILENAME.fullmatch(filename) is not None
 
 
+# Which measured files this plugin reports, and their sources: cells, then what other
+# tools register (see the module docstring).
+SourceFunction = Callable[[str], "str | None"]
+ClaimFunction = Callable[[str], bool]
+
+
+def _cell_source(filename: str) -> str | None:
+    lines = cell_source_lines(filename)
+    return "".join(lines) if lines is not None else None
+
+
+_sources: list[tuple[ClaimFunction, SourceFunction]] = [(is_cell_filename, _cell_source)]
+
+
+def register_source(claims: ClaimFunction, source: SourceFunction) -> None:
+    """Have this plugin measure and report the files for which `claims(filename)` is true.
+
+    `source(filename)` returns the Python source to report for such a file (its line
+    numbers are those the code was compiled with), or None when this process does not
+    have it; the file is then reported with no statements. Register at import time of a
+    module imported in every process that measures or reports (see the module
+    docstring). Registering the same pair again does nothing; cells come first.
+    """
+    if not callable(claims) or not callable(source):
+        raise TypeError("register_source() takes two functions: claims(filename), source(filename)")
+    if (claims, source) not in _sources:
+        _sources.append((claims, source))
+
+
+def _source_of(filename: str) -> tuple[bool, SourceFunction | None]:
+    """Whether `filename` is claimed, and the function that gives its source."""
+    for claims, source in _sources:
+        if claims(filename):
+            return True, source
+    return False, None
+
+
+def claimed(filename: str) -> bool:
+    """Whether this plugin reports `filename`: a cell, or a file of a registered source."""
+    return _source_of(filename)[0]
+
+
+def claim_measured_files(coverage_object: Any) -> list[str]:
+    """Record this plugin as the tracer of the files it claims in `coverage_object`'s data.
+
+    coverage.py then reports them with this plugin whatever core measured them. Only
+    when `coverage_object` loads this plugin (else no reporter would answer to the
+    name), and only files that have no tracer yet. Returns the files named. ipytest's
+    pytest plugin calls this at the end of every test loop.
+    """
+    plugins = coverage_object.get_option("run:plugins") or ()
+    if PLUGIN_NAME not in plugins:
+        return []
+    data = coverage_object.get_data()
+    files = [
+        filename
+        for filename in data.measured_files()
+        if claimed(filename) and not data.file_tracer(filename)
+    ]
+    if files:
+        data.add_file_tracers(dict.fromkeys(files, TRACER_NAME))
+    return files
+
+
+def in_pytest_run() -> bool:
+    """Whether this process is in a pytest run that loads ipytest's pytest plugin."""
+    hooks = sys.modules.get("ipytest._cov_pytest")
+    return hooks is not None and hooks.active_runs > 0
+
+
+def _environment_core() -> str | None:
+    return os.environ.get(CORE_ENVIRONMENT_VARIABLE) or None
+
+
+def _chosen_core(config: Any) -> str | None:
+    """The core the configuration asks for; None when coverage.py is to choose."""
+    if config.get_option("run:timid"):
+        return "pytrace"
+    try:
+        return config.get_option("run:core")
+    except ConfigError:
+        # coverage.py before 7.9 reads the core only from the environment.
+        return _environment_core()
+
+
 class CellPlugin(CoveragePlugin):
-    """Claims cell filenames when coverage.py traces code, and reports them from linecache."""
+    """Reports cells (and registered files) from their source; traces them outside pytest."""
 
     def __init__(self, options: Mapping[str, bool] | None = None) -> None:
         self.translate: bool | None = (options or {}).get(TRANSLATE_OPTION)
+        self.in_pytest_run = False
+        self.asked_for_core = False
         self._config: Any = None
         self._labels: dict[str, str] | None = None
 
     def configure(self, config: Any) -> None:
         # Kept to read the exclusion regexes when reporting: they may change until then.
         self._config = config
-        # coverage.py's sys.monitoring core (the default from Python 3.14) disables file
-        # tracers: ask for the C tracer unless a core was chosen.
-        with contextlib.suppress(ConfigError):
-            if config.get_option("run:core") is None:
+        if self.in_pytest_run:
+            return
+        core = _chosen_core(config)
+        if core is None:
+            # The sys.monitoring core (the default from Python 3.14) runs no file tracers.
+            with contextlib.suppress(ConfigError):
                 config.set_option("run:core", TRACER_CORE)
+                self.asked_for_core = True
+        elif core != TRACER_CORE:
+            warnings.warn(UNSERVED_CORE_WARNING.format(core=core), CoverageWarning, stacklevel=2)
+
+    def sys_info(self) -> list[tuple[str, Any]]:
+        if self.in_pytest_run:
+            mode = "cells measured as files by any core, named at the end of the pytest run"
+        elif self.asked_for_core:
+            mode = f"file tracer; set [run] core = {TRACER_CORE}, which file tracers need"
+        else:
+            mode = "file tracer"
+        return [("mode", mode), ("translate_cell_filenames", self.translating())]
 
     def file_tracer(self, filename: str) -> CellFileTracer | None:
-        if is_cell_filename(filename):
+        if claimed(filename):
             return CellFileTracer(filename)
         return None
 
@@ -183,6 +342,8 @@ class CellPlugin(CoveragePlugin):
 
     def label(self, filename: str) -> str | None:
         """The `In[N]` name of a cell, when this process knows its execution count."""
+        if not is_cell_filename(filename):
+            return None
         if self._labels is None:
             self._labels = cell_labels(_execution_counts())
         label = self._labels.get(filename)
@@ -214,7 +375,8 @@ class CellFileReporter(PythonFileReporter):
     """coverage.py's Python reporter, reading a cell's source from linecache.
 
     Statements, branches and `# pragma: no cover` exclusions are analysed exactly as
-    for a Python file; only the source and the reported name differ.
+    for a Python file; only the source and the reported name differ. Files of a
+    registered source get their source from it.
     """
 
     def __init__(self, filename: str, plugin: CellPlugin) -> None:
@@ -230,26 +392,38 @@ class CellFileReporter(PythonFileReporter):
 
     def source(self) -> str:
         if self._source is None:
-            lines = cell_source_lines(self.filename)
-            self._source = "".join(lines) if lines is not None else MISSING_CELL_SOURCE
+            _, source = _source_of(self.filename)
+            text = source(self.filename) if source is not None else None
+            if text is None:
+                text = (
+                    MISSING_CELL_SOURCE
+                    if is_cell_filename(self.filename)
+                    else MISSING_SOURCE.format(filename=self.filename)
+                )
+            self._source = text
         return self._source
 
     @property
     def parser(self):
         if self._parser is None:
-            from coverage.parser import PythonParser
-
-            self._parser = PythonParser(
-                text=self.source(),
-                filename=self.filename,
-                exclude=self._plugin.regex("report:exclude_lines"),
-            )
-            self._parser.parse_source()
+            exclude = self._plugin.regex("report:exclude_lines")
+            self._parser = _parsed(self.filename, self.source(), exclude)
         return self._parser
 
     def no_branch_lines(self) -> set[int]:
         regex = self._plugin.regex("report:partial_branches", "report:partial_branches_always")
         return self.parser.lines_matching(regex) if regex else set()
+
+
+@functools.lru_cache(maxsize=PARSED_SOURCES_KEPT)
+def _parsed(filename: str, text: str, exclude: str) -> Any:
+    """coverage.py's analysis of a source, kept: pytest-cov reports a run twice (its total
+    and the reports asked for), and a cell is run again and again."""
+    from coverage.parser import PythonParser
+
+    parser = PythonParser(text=text, filename=filename, exclude=exclude)
+    parser.parse_source()
+    return parser
 
 
 def cell_source_lines(filename: str) -> list[str] | None:
@@ -386,6 +560,7 @@ class CellRecording:
 
     def __init__(self) -> None:
         self.data: Any = None
+        self.context: str | None = None
         self._outer: Any = None
 
     @contextlib.contextmanager
@@ -398,11 +573,8 @@ class CellRecording:
         import coverage
 
         self._outer = coverage.Coverage.current()
-        recorder = coverage.Coverage(data_file=None, branch=True, config_file=False)
-        recorder.set_option("run:plugins", [PLUGIN_NAME])
-        # ipytest's own code (its assert rewriter runs in every cell) is no notebook code.
-        recorder.set_option("run:omit", [own_code_pattern()])
-        recorder.set_option("run:disable_warnings", ["no-data-collected"])
+        recorder = _body_recorder()
+        context = f"{RECORDING_CONTEXT}{next(_recording_numbers)}"
         run_code = shell.run_code
         started = False
 
@@ -411,6 +583,7 @@ class CellRecording:
             if not started:
                 recorder.start()
                 started = True
+                recorder.switch_context(context)
             return await run_code(*args, **kwargs)
 
         shell.run_code = measured_run_code
@@ -422,6 +595,7 @@ class CellRecording:
             if started:
                 recorder.stop()
                 self.data = recorder.get_data()
+                self.context = context
 
     def pytest_plugin(self) -> object:
         return _recorded_cells_plugin_class()(self)
@@ -435,10 +609,38 @@ class CellRecording:
         files = [name for name in self.data.measured_files() if name in measured]
         if not files:
             return
+        # The recorder keeps the data of every recording, each in a context of its own.
+        self.data.set_query_contexts([f"^{re.escape(self.context or '')}$"])
         if data.has_arcs():
             data.add_arcs({name: self.data.arcs(name) or [] for name in files})
         else:
             data.add_lines({name: self.data.lines(name) or [] for name in files})
+
+
+RECORDING_CONTEXT = "ipytest-cell-body-"
+_recording_numbers = itertools.count(1)
+
+
+@functools.cache
+def _body_recorder() -> Any:
+    """The coverage.py instance that records `%%ipytest` cell bodies: one per process.
+
+    A new one for each cell would cost milliseconds (coverage.py classifies the folders of
+    `sys.path` when an instance first starts) and memory (it keeps every started instance
+    until the process exits). Each recording is a dynamic context of its own.
+    """
+    import coverage
+
+    recorder = coverage.Coverage(data_file=None, branch=True, config_file=False)
+    # Cells are traced as files without the plugin. The C tracer records branches and
+    # dynamic contexts on every Python (sys.monitoring neither before 3.14); coverage.py
+    # before 7.9 has no such option (it reads COVERAGE_CORE).
+    with contextlib.suppress(ConfigError):
+        recorder.set_option("run:core", TRACER_CORE)
+    # ipytest's own code (its assert rewriter runs in every cell) is no notebook code.
+    recorder.set_option("run:omit", [own_code_pattern()])
+    recorder.set_option("run:disable_warnings", ["no-data-collected"])
+    return recorder
 
 
 @functools.cache

@@ -14,6 +14,20 @@ import warnings
 from pathlib import Path
 
 import pytest
+from covcells import (
+    BODY_BRANCHES,
+    BODY_LINES,
+    HELPER_BRANCHES,
+    HELPER_CELL,
+    HELPER_LINES,
+    TEST_BODY,
+    branches_of,
+    by_source,
+    cell_files,
+    lines_of,
+    measured,
+    run_cells,
+)
 from coverage.config import CoverageConfig
 from coverage.exceptions import ConfigError
 from hypothesis import given
@@ -23,34 +37,6 @@ from kernel import execute_notebook, write_notebook
 import ipytest
 from ipytest import _impl, cov
 
-# A helper cell run before the %%ipytest cell: its def line runs before coverage starts.
-HELPER_CELL = """\
-def classify(x):
-    if x > 0:
-        return "positive"
-    if x < 0:  # pragma: no cover
-        return "negative"
-    return "zero"
-"""
-TEST_BODY = """\
-def sign(x):
-    if x > 0:
-        return 1
-    return -1
-
-def unused():
-    return 0
-
-def test_sign():
-    assert sign(3) == 1
-    assert classify(1) == "positive"
-"""
-# What coverage must report for the two cells, per the sources above.
-HELPER_LINES = {"executed": [2, 3], "missing": [1, 6], "excluded": [4, 5]}
-BODY_LINES = {"executed": [1, 2, 3, 6, 9, 10, 11], "missing": [4, 7], "excluded": []}
-BODY_BRANCHES = {"executed": [[2, 3]], "missing": [[2, 4]]}
-HELPER_BRANCHES = {"executed": [], "missing": []}
-
 
 @pytest.fixture(autouse=True)
 def fresh_cov_state():
@@ -59,58 +45,6 @@ def fresh_cov_state():
     yield
     cov._translate_default = saved
     _impl._warned_coverage_configs.clear()
-
-
-def cell_files(report: dict) -> dict[str, dict]:
-    """The files of a coverage JSON report that are cells, by reported name."""
-    return {
-        name: data
-        for name, data in report["files"].items()
-        if cov.is_cell_filename(name) or name.startswith("In[")
-    }
-
-
-def measured(data: dict) -> dict:
-    """A report entry without its excluded lines among the executed ones.
-
-    coverage.py before 7.14 lists excluded lines that ran as executed too, for files and
-    cells alike; later versions leave them out.
-    """
-    excluded = set(data["excluded_lines"])
-    return {**data, "executed_lines": [n for n in data["executed_lines"] if n not in excluded]}
-
-
-def lines_of(data: dict) -> dict:
-    return {
-        "executed": data["executed_lines"],
-        "missing": data["missing_lines"],
-        "excluded": data["excluded_lines"],
-    }
-
-
-def branches_of(data: dict) -> dict:
-    return {"executed": data["executed_branches"], "missing": data["missing_branches"]}
-
-
-def by_source(shell_or_none, files: dict[str, dict], marker: str) -> dict:
-    """The report entry of the cell whose source contains `marker`."""
-    found = []
-    for name, data in files.items():
-        filename = name
-        if name.startswith("In["):
-            filename = next(
-                f for f, label in cov.cell_labels(cov._execution_counts()).items() if label == name
-            )
-        if marker in "".join(cov.cell_source_lines(filename) or ()):
-            found.append(data)
-    assert len(found) == 1, files.keys()
-    return found[0]
-
-
-def run_cells(shell, *sources: str) -> None:
-    for source in sources:
-        result = shell.run_cell(source, store_history=True)
-        assert result.success, result.error_in_exec or result.error_before_exec
 
 
 # --- the plugin option ---------------------------------------------------------------
@@ -558,6 +492,27 @@ def test_shell_reports_the_version_of_an_edited_cell_that_ran(shell, workdir):
         "excluded": [],
     }
     assert not any("assert classify(1)" in "".join(cov.cell_source_lines(f) or ()) for f in files)
+
+
+def test_shell_reruns_report_only_what_each_run_executed(shell, workdir):
+    """The body recording of one run does not leak into the next run's report."""
+    run_cells(shell, "import ipytest, ipytest.cov\nipytest.autoconfig(coverage=True)")
+    cov.translate_cell_filenames()
+    first = "def helper():\n    return 1\n\ndef test_a():\n    assert helper() == 1\n"
+    second = "def test_b():\n    assert helper() == 1\n"
+    run_cells(shell, f"%%ipytest --cov-report=json\n{first}")
+    files = cell_files(json.loads((workdir / "coverage.json").read_text(encoding="utf-8")))
+    assert lines_of(files["In[2]"]) == {"executed": [1, 2, 4, 5], "missing": [], "excluded": []}
+    for number in (3, 4):  # the same cell, run twice
+        run_cells(shell, f"%%ipytest --cov-report=json\n{second}")
+        report = json.loads((workdir / "coverage.json").read_text(encoding="utf-8"))
+        files = cell_files(report)
+        assert lines_of(files["In[2]"]) == {"executed": [2], "missing": [1, 4, 5], "excluded": []}
+        assert lines_of(files[f"In[{number}]"]) == {
+            "executed": [1, 2],
+            "missing": [],
+            "excluded": [],
+        }
 
 
 def test_shell_body_of_a_failing_cell_is_named_after_its_cell(shell, workdir):
