@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ipytest._notebook import Cell
+from ipytest._plan import CellPlan
 from ipytest.notebook_test.codegen import generate, marker_line, python_code
-from ipytest.notebook_test.directives import CellPlan
 
 
 @pytest.mark.parametrize(
@@ -54,11 +55,11 @@ def test_marker_line():
 
 def test_generate_puts_each_selected_cell_after_its_marker():
     plans = [
-        CellPlan(1, "import os", True, False),
-        CellPlan(2, "skipped = True", False, False),
-        CellPlan(4, "s = '''a\n  b'''\n", True, False),
-        CellPlan(5, "1/0", True, True),
-        CellPlan(6, "%%bash\nls", True, False),
+        CellPlan(Cell(1, "code", "import os"), True, False),
+        CellPlan(Cell(2, "code", "skipped = True"), False, False),
+        CellPlan(Cell(4, "code", "s = '''a\n  b'''\n"), True, False),
+        CellPlan(Cell(5, "code", "1/0"), True, True),
+        CellPlan(Cell(6, "code", "%%bash\nls"), True, False),
     ]
     code = generate("nb.ipynb", plans)
     lines = code.source.splitlines()

@@ -21,7 +21,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
-from .directives import MUST_RAISE, CellPlan
+from .._plan import MUST_RAISE, CellPlan
 
 MARKER = "## notebook-test"
 HEADER = (

@@ -466,7 +466,8 @@ class NotebookFile(pytest.File):
         self.session_options = session_options
 
     def collect(self) -> Iterator[pytest.Item]:
-        from .directives import DirectiveError, plan_cells
+        from .._notebook import Cell
+        from .._plan import DirectiveError, plan_cells
         from .settings import SettingsError, apply_metadata
 
         label = _label(self)
@@ -476,7 +477,10 @@ class NotebookFile(pytest.File):
         plans: list = []
         try:
             settings = apply_metadata(settings, metadata)
-            plans = plan_cells(cells, settings.default_all)
+            numbered = [
+                Cell(number, kind, source) for number, (kind, source) in enumerate(cells, start=1)
+            ]
+            plans = plan_cells(numbered, settings.default_all)
         except DirectiveError as error:
             problem = f"{label}: bad notebook-test directive in {error}"
         except SettingsError as error:

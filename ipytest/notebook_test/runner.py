@@ -33,8 +33,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._plan import MUST_RAISE, CellPlan
 from .codegen import GeneratedCell, GeneratedCode
-from .directives import MUST_RAISE, CellPlan
 
 MAIN_MODULE_NAME = "__main__"
 MPL_BACKEND_VARIABLE = "MPLBACKEND"

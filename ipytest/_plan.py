@@ -1,6 +1,13 @@
-"""`# notebook-test:` directives: parse them and build the per-cell plan of a notebook.
+"""What runs: one plan per code cell, from cell tags, `# notebook-test:` directives and metadata.
 
-Pure: no pytest, no IPython. A directive is a comment line of a code cell:
+Pure: no pytest, no IPython. Every front end that runs a notebook (`python -m ipytest`,
+`pytest --notebook-test` with either engine) plans its cells here, so a notebook behaves
+the same under each.
+
+Cell tags are those nbmake and nbval users already write: `skip-execution` and
+`nbval-skip` leave a cell out, `raises-exception` (also `nbval-raises-exception`) says it
+must raise; nbval's comment markers `# NBVAL_SKIP` and `# NBVAL_RAISES_EXCEPTION` mean the
+same. A directive is a comment line of a code cell:
 
     # notebook-test: default-all=False
     # notebook-test: test-cell=True, must-raise-exception=True
@@ -11,6 +18,9 @@ says the cell must raise an `Exception`. Values are the literals `True` and `Fal
 appears at most once per cell. Anything else on a directive line, or a comment that is
 clearly a directive with a misspelt prefix (`# notebook_test: test-cell=True`), is a
 `DirectiveError` that names the cell, the line and what is accepted.
+
+Where a directive and a tag disagree, the directive wins: it is written in the cell's own
+code, for this tool. A tag wins over `default-all`, which speaks of many cells.
 """
 
 from __future__ import annotations
@@ -19,13 +29,20 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
+from ._notebook import Cell
+
 DIRECTIVE_PREFIX = "# notebook-test:"
 DEFAULT_ALL = "default-all"
 TEST_CELL = "test-cell"
 MUST_RAISE = "must-raise-exception"
 KEYS = (DEFAULT_ALL, TEST_CELL, MUST_RAISE)
 VALUES = {"True": True, "False": False}
-CODE_CELL = "code"
+
+# Cell tags and nbval's comment markers, read as nbmake and nbval read them.
+SKIP_TAGS = frozenset({"skip-execution", "nbval-skip"})
+RAISES_TAGS = frozenset({"raises-exception", "nbval-raises-exception"})
+SKIP_MARKER = "NBVAL_SKIP"
+RAISES_MARKER = "NBVAL_RAISES_EXCEPTION"
 
 # The exact prefix, with any indentation and spacing after "#".
 _DIRECTIVE = re.compile(r"[ \t]*#[ \t]*notebook-test:(?P<body>.*)")
@@ -35,6 +52,7 @@ _MISSPELT = re.compile(
     r"[ \t]*#[ \t]*notebook[ \t_.-]*tests?[ \t]*(?::|[ \t])[ \t]*[A-Za-z_][\w-]*[ \t]*=",
     re.IGNORECASE,
 )
+_NBVAL_MARKER = re.compile(r"[ \t]*#[ \t]*(?P<marker>NBVAL_[A-Z_]+)[ \t]*")
 _ASSIGNMENT = re.compile(r"[ \t]*(?P<key>[^=\s]+)[ \t]*=[ \t]*(?P<value>.*?)[ \t]*")
 
 
@@ -58,12 +76,23 @@ class DirectiveError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class CellPlan:
-    """What to do with one code cell: run it or not, and whether it must raise."""
+    """What to do with one code cell: run it or not, and whether it must raise.
 
-    number: int
-    source: str
+    `reason` says where the decision came from (a tag, a directive), for messages.
+    """
+
+    cell: Cell
     run: bool
     must_raise: bool
+    reason: str = ""
+
+    @property
+    def number(self) -> int:
+        return self.cell.number
+
+    @property
+    def source(self) -> str:
+        return self.cell.source
 
 
 def parse_directives(source: str, cell: int = 1) -> dict[str, bool]:
@@ -141,27 +170,63 @@ def _parse_body(body: str, cell: int, line: int, text: str) -> list[tuple[str, b
     return pairs
 
 
-def plan_cells(cells: Iterable[tuple[str, str]], default_all: bool = True) -> list[CellPlan]:
+def nbval_markers(source: str) -> frozenset[str]:
+    """nbval's comment markers in a cell (`# NBVAL_SKIP` ...), as the tags they stand for."""
+    if "NBVAL_" not in source:
+        return frozenset()
+    found = set()
+    for line in source.splitlines():
+        match = _NBVAL_MARKER.fullmatch(line)
+        if match is None:
+            continue
+        if match["marker"] == SKIP_MARKER:
+            found.add("nbval-skip")
+        elif match["marker"] == RAISES_MARKER:
+            found.add("nbval-raises-exception")
+    return frozenset(found)
+
+
+def plan_cells(cells: Iterable[Cell], default_all: bool = True) -> list[CellPlan]:
     """The plan of every code cell of a notebook, in order.
 
-    `cells` are `(cell_type, source)` pairs of all cells, markdown and raw ones included:
-    they count in the cell numbers but have no plan. `default_all` is whether code cells
-    run before any `default-all` directive. Raises `DirectiveError` for the first bad
-    directive.
+    `cells` are all cells of the notebook: markdown and raw ones count in the numbers but
+    have no plan. `default_all` is whether code cells run before any `default-all`
+    directive. Raises `DirectiveError` for the first bad directive.
     """
     plans = []
     run_by_default = default_all
-    for number, (cell_type, source) in enumerate(cells, start=1):
-        if cell_type != CODE_CELL:
+    default_reason = ""
+    for cell in cells:
+        if not cell.is_code:
             continue
-        directives = parse_directives(source, number)
-        run_by_default = directives.get(DEFAULT_ALL, run_by_default)
-        plans.append(
-            CellPlan(
-                number=number,
-                source=source,
-                run=directives.get(TEST_CELL, run_by_default),
-                must_raise=directives.get(MUST_RAISE, False),
+        directives = parse_directives(cell.source, cell.number)
+        if DEFAULT_ALL in directives:
+            run_by_default = directives[DEFAULT_ALL]
+            default_reason = (
+                f"{DIRECTIVE_PREFIX} {DEFAULT_ALL}={run_by_default} in cell {cell.number}"
             )
-        )
+        tags = cell.tags | nbval_markers(cell.source)
+        plans.append(_plan(cell, directives, tags, run_by_default, default_reason))
     return plans
+
+
+def _plan(
+    cell: Cell, directives: dict[str, bool], tags: frozenset[str], run: bool, reason: str
+) -> CellPlan:
+    skip_tags = sorted(tags & SKIP_TAGS)
+    raises_tags = sorted(tags & RAISES_TAGS)
+    if TEST_CELL in directives:
+        run = directives[TEST_CELL]
+        reason = f"{DIRECTIVE_PREFIX} {TEST_CELL}={run}"
+    elif skip_tags:
+        run = False
+        reason = f"tagged {skip_tags[0]}"
+    if MUST_RAISE in directives:
+        must_raise = directives[MUST_RAISE]
+        if must_raise and run:
+            reason = f"{DIRECTIVE_PREFIX} {MUST_RAISE}=True"
+    else:
+        must_raise = bool(raises_tags)
+        if must_raise and run:
+            reason = f"tagged {raises_tags[0]}"
+    return CellPlan(cell, run, must_raise, reason)
