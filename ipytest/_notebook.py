@@ -67,9 +67,8 @@ def read_notebook(path: str | os.PathLike[str]) -> Notebook:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise NotebookError(
-            f"{path}: cannot be read: {error.strerror or type(error).__name__}"
-        ) from None
+        reason = f"{type(error).__name__}: {error.strerror}" if error.strerror else repr(error)
+        raise NotebookError(f"{path}: cannot be read: {reason}") from None
     notebook = notebook_from_json(data, path)
     if notebook is not None:
         return notebook

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ._notebook import Cell
 
@@ -42,6 +43,9 @@ VALUES = {"True": True, "False": False}
 SKIP_TAGS = frozenset({"skip-execution", "nbval-skip"})
 RAISES_TAGS = frozenset({"raises-exception", "nbval-raises-exception"})
 SKIP_MARKER = "NBVAL_SKIP"
+# The notebook's own setting of `default-all`: metadata["notebook_test"]["default_all"].
+METADATA_KEY = "notebook_test"
+DEFAULT_ALL_METADATA = "default_all"
 RAISES_MARKER = "NBVAL_RAISES_EXCEPTION"
 
 # The exact prefix, with any indentation and spacing after "#".
@@ -56,7 +60,11 @@ _NBVAL_MARKER = re.compile(r"[ \t]*#[ \t]*(?P<marker>NBVAL_[A-Z_]+)[ \t]*")
 _ASSIGNMENT = re.compile(r"[ \t]*(?P<key>[^=\s]+)[ \t]*=[ \t]*(?P<value>.*?)[ \t]*")
 
 
-class DirectiveError(ValueError):
+class PlanError(ValueError):
+    """A notebook whose cells cannot be planned: a bad directive or bad metadata."""
+
+
+class DirectiveError(PlanError):
     """A `# notebook-test:` line (or a misspelt one) that cannot be used.
 
     `cell` is the cell's number (1-based position among all cells of the notebook),
@@ -93,6 +101,34 @@ class CellPlan:
     @property
     def source(self) -> str:
         return self.cell.source
+
+
+class CellFailed(Exception):
+    """A cell did not do what its plan says: it raised, or raised nothing where it must.
+
+    `number` is the cell's number, `first_line` its first non-blank line (both name the
+    cell in messages), `reason` what went wrong and `source` the cell's code.
+    """
+
+    def __init__(self, number: int, first_line: str, reason: str, source: str = "") -> None:
+        super().__init__(number, first_line, reason, source)
+        self.number = number
+        self.first_line = first_line
+        self.reason = reason
+        self.source = source
+
+    def __str__(self) -> str:
+        return f"cell {self.number} ({self.first_line!r}) {self.reason}"
+
+    @classmethod
+    def of(cls, plan: CellPlan, reason: str) -> CellFailed:
+        return cls(plan.number, plan.cell.first_line, reason, plan.source)
+
+    @classmethod
+    def raised_nothing(cls, plan: CellPlan) -> CellFailed:
+        """The failure of a cell that must raise and did not."""
+        how = plan.reason if plan.reason.startswith("tagged") else f"marked {MUST_RAISE}=True"
+        return cls.of(plan, f"is {how} but raised nothing")
 
 
 def parse_directives(source: str, cell: int = 1) -> dict[str, bool]:
@@ -230,3 +266,21 @@ def _plan(
         if must_raise and run:
             reason = f"tagged {raises_tags[0]}"
     return CellPlan(cell, run, must_raise, reason)
+
+
+def default_all_of(metadata: Mapping[str, Any], default: bool = True) -> bool:
+    """Whether code cells run before any `default-all` directive, as the notebook says.
+
+    That is `metadata["notebook_test"]["default_all"]` when set, else `default`. Raises
+    `ValueError` naming the key when it is not true or false.
+    """
+    section = metadata.get(METADATA_KEY)
+    if not isinstance(section, Mapping) or DEFAULT_ALL_METADATA not in section:
+        return default
+    value = section[DEFAULT_ALL_METADATA]
+    if not isinstance(value, bool):
+        raise PlanError(
+            f'metadata["{METADATA_KEY}"]["{DEFAULT_ALL_METADATA}"] must be true or false, '
+            f"not {value!r}"
+        )
+    return value
