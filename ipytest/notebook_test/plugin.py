@@ -3,7 +3,7 @@
 Inert unless `--notebook-test` (or the ini option `notebook_test_enabled = true`) turns it
 on: then every notebook pytest comes across (given on the command line, under a collected
 folder, under `--notebook-test-path` or under the folder named by the environment
-variable of `--notebook-test-envvar`) is one test item, run by `runner` without a Jupyter
+variable of `--notebook-test-envvar`) is one test item, run by `engines` without a Jupyter
 kernel. With nbval's `--nbval`/`--nbval-lax` on too, the switch given on the command line
 wins over the one from the configuration (see `_wins_over_nbval`). This module imports
 nothing that pytest has not imported already: the notebook machinery is imported when a
