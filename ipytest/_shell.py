@@ -1,6 +1,7 @@
 """The in-process IPython shell that runs notebooks headless, as a kernel without a screen.
 
-`python -m ipytest` and the `--notebook-test` ipython engine run cells in it. IPython's
+`python -m ipytest` runs notebooks with `run_notebook`; the `--notebook-test` ipython
+engine runs cells with `fresh_shell` and `run_cell`. IPython's
 base `InteractiveShell` leaves GUI integration to its subclasses (terminal IPython,
 ipykernel): `%matplotlib inline` would raise `NotImplementedError` there. This subclass
 does what a kernel on a machine without a display does: GUI-less matplotlib backends
@@ -10,14 +11,20 @@ package managers (`%pip install ...`) are not run.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
+
+from ._environment import notebook_folder
+from ._notebook import read_notebook
+from ._plan import CellFailed, CellPlan, default_all_of, plan_cells
 
 # IPython's GUI event loops: each needs a screen. Any other `gui` (None, "inline",
 # "agg", "svg", "webagg", ...) draws without one.
@@ -121,3 +128,89 @@ def inline_backend_by_default() -> Iterator[None]:
             os.environ.pop(MPL_BACKEND_VARIABLE, None)
         else:
             os.environ[MPL_BACKEND_VARIABLE] = saved
+
+
+@contextlib.contextmanager
+def fresh_shell(*, in_memory_history: bool = False) -> Iterator[HeadlessShell]:
+    """A new `HeadlessShell` singleton, shut down and cleared afterwards.
+
+    The shell installs its module as `sys.modules["__main__"]`; the caller restores it if
+    the process goes on. `in_memory_history` keeps the input history out of the profile's
+    history file.
+    """
+    if InteractiveShell.initialized():
+        raise RuntimeError("an IPython shell is already running in this process")
+    # One left registered on the subclass alone, had someone cleared InteractiveShell's.
+    HeadlessShell.clear_instance()
+    config = None
+    if in_memory_history:
+        from traitlets.config import Config
+
+        config = Config()
+        config.HistoryManager.hist_file = ":memory:"
+    shell = HeadlessShell.instance(config=config)
+    try:
+        yield shell
+    finally:
+        # What IPython would do at exit (close the history, delete its temporary files,
+        # stop %%script --bg processes), now: a process that goes on (pytest running
+        # notebook after notebook) must not pile up shells to shut down at exit.
+        try:
+            shut_down(shell)
+        finally:
+            HeadlessShell.clear_instance()
+            forget_inline_backend()
+
+
+def shut_down(shell: InteractiveShell) -> None:
+    """Do now what IPython does for `shell` at exit, and take it off the exit handlers."""
+    script_magics = shell.magics_manager.registry.get("ScriptMagics")
+    try:
+        shell.atexit_operations()
+        if script_magics is not None:
+            script_magics.kill_bg_processes()
+    finally:
+        atexit.unregister(shell.atexit_operations)
+        if script_magics is not None:
+            atexit.unregister(script_magics.kill_bg_processes)
+
+
+def run_cell(shell: InteractiveShell, plan: CellPlan) -> CellFailed | None:
+    """Run one planned cell in `shell`, stored in its history; how it misbehaved, or None."""
+    result = shell.run_cell(plan.source, store_history=True)
+    error = result.error_before_exec or result.error_in_exec
+    if plan.must_raise:
+        return CellFailed.raised_nothing(plan) if error is None else None
+    if isinstance(error, KeyboardInterrupt):
+        raise KeyboardInterrupt
+    if error is not None:
+        return CellFailed.of(plan, f"raised {type(error).__name__}: {error}")
+    return None
+
+
+def run_notebook(
+    path: Path, on_cell: Callable[[CellPlan], object] | None = None
+) -> CellFailed | None:
+    """Run the notebook at `path` in a fresh headless shell; the first misbehaving cell.
+
+    The cells run as planned (`ipytest._plan`: tags and `# notebook-test:` directives), in
+    the notebook's folder, with matplotlib's inline backend by default as in a kernel.
+    `on_cell` is called with each cell's plan before it runs. Raises `NotebookError` when
+    the file cannot be read.
+    """
+    notebook = read_notebook(path)
+    plans = plan_cells(notebook.cells, default_all_of(notebook.metadata))
+    with (
+        inline_backend_by_default(),
+        fresh_shell() as shell,
+        notebook_folder(path.resolve().parent),
+    ):
+        for plan in plans:
+            if not plan.run:
+                continue
+            if on_cell is not None:
+                on_cell(plan)
+            failure = run_cell(shell, plan)
+            if failure is not None:
+                return failure
+    return None

@@ -68,3 +68,13 @@ def leftovers(workdir):
         assert [name for name in sys.modules if name.startswith("t_")] == []
 
     return check
+
+
+@pytest.fixture
+def importable(tmp_path, monkeypatch):
+    """A folder on sys.path whose modules are forgotten after the test."""
+    monkeypatch.syspath_prepend(tmp_path)
+    before = set(sys.modules)
+    yield tmp_path
+    for name in set(sys.modules) - before:
+        del sys.modules[name]

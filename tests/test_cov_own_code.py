@@ -113,8 +113,8 @@ recording = ipytest.cov.CellRecording()
 with recording.record(shell):
     result = shell.run_cell(
         "import ipytest.cov\\n"
-        "from ipytest.notebook_test.directives import plan_cells\\n"
-        "plans = plan_cells([('code', 'x = 1')])\\n"
+        "from ipytest.notebook_test.source import python_code\\n"
+        "code = python_code('%time x = 1')\\n"
         "assert ipytest.cov.is_cell_filename('<ipython-input-1-ab>')\\n"
     )
 assert result.success, result

@@ -42,14 +42,8 @@ KERNEL_STOPS_AT = {
     "slugs.ipynb": None,
     "typo.ipynb": 5,
 }
-NO_TAGS_YET = (
-    "--notebook-test does not read cell tags yet (issue 10): the cell tagged "
-    "raises-exception fails the notebook"
-)
 # (notebook, front end) -> (where it stops instead, why).
 BY_DESIGN = {
-    ("analysis.ipynb", PYTHON_ENGINE): (7, NO_TAGS_YET),
-    ("analysis.ipynb", IPYTHON_ENGINE): (7, NO_TAGS_YET),
     ("failing_test.ipynb", PYTHON_ENGINE): (
         None,
         "the python engine leaves %%ipytest cells out, with a warning that says so: the "

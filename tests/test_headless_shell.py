@@ -23,7 +23,7 @@ import pytest
 from kernel import write_notebook
 
 from ipytest import _shell
-from ipytest.__main__ import fresh_shell
+from ipytest._shell import fresh_shell
 
 PYTEST_INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 AFTER = "print('the cell after ran')"

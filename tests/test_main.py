@@ -93,7 +93,7 @@ def test_cells_run_in_the_notebook_folder(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "says"),
-    [(None, "FileNotFoundError"), ("not json", "NotJSONError"), ("{}", "cannot read")],
+    [(None, "FileNotFoundError"), ("not json", "NotJSONError"), ("{}", "cannot be read")],
 )
 def test_an_unreadable_notebook_exits_two(tmp_path, content, says):
     path = tmp_path / "broken.ipynb"
@@ -101,7 +101,7 @@ def test_an_unreadable_notebook_exits_two(tmp_path, content, says):
         path.write_text(content)
     result = run_main(str(path), cwd=tmp_path)
     assert result.returncode == 2
-    assert "cannot read" in result.stderr
+    assert f"{path}: cannot be read" in result.stderr
     assert says in result.stderr
 
 

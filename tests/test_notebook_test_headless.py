@@ -8,7 +8,7 @@ import sys
 
 from kernel import write_notebook
 
-from ipytest.__main__ import fresh_shell
+from ipytest._shell import fresh_shell
 
 
 def test_fresh_shell_is_shut_down_and_cleared(workdir, monkeypatch):

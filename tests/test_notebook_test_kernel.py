@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import nbformat
 from kernel import execute_notebook, write_notebook
 
-from ipytest.notebook_test.directives import plan_cells
+from ipytest._notebook import read_notebook
+from ipytest._plan import plan_cells
 
 pytest_plugins = ["pytester"]
 
@@ -29,8 +29,7 @@ KERNEL_LIKE_CELLS = (
 
 
 def _kernel_statuses_follow_the_plan(path: Path) -> None:
-    notebook = nbformat.read(path, as_version=4)
-    plans = plan_cells((cell.cell_type, cell.source) for cell in notebook.cells)
+    plans = plan_cells(read_notebook(path).cells)
     outcomes = execute_notebook(path)
     assert len(outcomes) == len(plans)
     for plan, outcome in zip(plans, outcomes, strict=True):

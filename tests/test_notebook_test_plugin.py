@@ -8,29 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 pytest_plugins = ["pytester"]
-
-
-def _json_documents():
-    leaves = st.none() | st.booleans() | st.integers() | st.text(max_size=6)
-    values = st.recursive(
-        leaves,
-        lambda children: (
-            st.lists(children, max_size=3)
-            | st.dictionaries(st.sampled_from(["cell_type", "source", "x"]), children, max_size=3)
-        ),
-        max_leaves=6,
-    )
-    cell = st.fixed_dictionaries(
-        {}, optional={"cell_type": values | st.sampled_from(["code", "markdown"]), "source": values}
-    )
-    return st.fixed_dictionaries(
-        {"nbformat": st.sampled_from([4, 3, "4"]), "cells": st.lists(cell, max_size=3) | values},
-        optional={"metadata": values, "nbformat_minor": st.integers(0, 5)},
-    )
 
 
 INI = """\
@@ -391,7 +370,7 @@ def test_must_raise_exception_cell_that_raises_nothing_fails(nbtest):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*nb.ipynb: cell 2 is marked must-raise-exception=True but raised no exception",
+            "*nb.ipynb: cell 2 (*) is marked must-raise-exception=True but raised nothing",
             "*1 | # notebook-test: must-raise-exception=True",
             "*2 | y = x + 1",
         ]
@@ -634,7 +613,7 @@ def test_failure_report_shows_notebook_cell_line_source_and_exception(nbtest):
         ]
     )
     result.stdout.no_fnmatch_line("*_pytest/runner.py*")
-    result.stdout.no_fnmatch_line("*notebook_test/runner.py*")
+    result.stdout.no_fnmatch_line("*notebook_test/engines.py*")
 
 
 def test_failure_in_a_function_of_an_earlier_cell_shows_both_cells(nbtest):
@@ -1140,7 +1119,9 @@ def test_ipython_engine_must_raise_and_directives(nbtest):
     )
     result = run(nbtest, "--notebook-test", "--notebook-test-engine=ipython")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*cell 3 (*) is tagged raises-exception but raised nothing*"])
+    result.stdout.fnmatch_lines(
+        ["*cell 3 (*) is marked must-raise-exception=True but raised nothing*"]
+    )
 
 
 def test_ipython_engine_fails_on_failing_ipytest_cell(nbtest):
@@ -1154,7 +1135,7 @@ def test_ipython_engine_fails_on_failing_ipytest_cell(nbtest):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "nb.ipynb: cell 3 ran tests with %%ipytest and they failed: pytest exited with code 1*",
+            "nb.ipynb: cell 3 (*) ran tests with %%ipytest and they failed: pytest exited *code 1*",
             "*def test_bad():",
         ]
     )
@@ -1201,44 +1182,3 @@ def test_display_is_ipythons(nbtest):
     result = run(nbtest, "--notebook-test", "-rA")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["{'shown': 1}"])
-
-
-# --- reading notebooks: any bytes give cells or a clear error -----------------------------
-
-
-@pytest.mark.parametrize(
-    ("data", "expected"),
-    [
-        ({"nbformat": 4, "cells": []}, []),
-        (
-            {"nbformat": 4, "cells": [{"cell_type": "code", "source": ["a = 1\n", "b = 2"]}]},
-            [("code", "a = 1\nb = 2")],
-        ),
-        ({"nbformat": 4, "cells": [{"cell_type": "markdown"}]}, [("markdown", "")]),
-        ({"nbformat": 3, "cells": []}, None),
-        ({"nbformat": 4, "cells": [{"source": "x"}]}, None),
-        ({"nbformat": 4, "cells": [{"cell_type": "code", "source": [1]}]}, None),
-        ({"nbformat": 4, "cells": {}}, None),
-        ([], None),
-    ],
-)
-def test_cells_of_reads_version_4_or_defers_to_nbformat(data, expected):
-    from ipytest.notebook_test.plugin import _cells_of
-
-    assert _cells_of(data) == expected
-
-
-@given(st.one_of(st.binary(max_size=60), _json_documents()))
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
-def test_read_notebook_gives_cells_or_a_collection_error(tmp_path, content):
-    from ipytest.notebook_test.plugin import _read_notebook
-
-    path = tmp_path / "nb.ipynb"
-    path.write_bytes(content if isinstance(content, bytes) else json.dumps(content).encode())
-    try:
-        _metadata, cells = _read_notebook(path, "nb.ipynb")
-    except pytest.Collector.CollectError as error:
-        message = str(error)
-        assert message.startswith("nb.ipynb: cannot be read as a Jupyter notebook: ")
-    else:
-        assert all(isinstance(kind, str) and isinstance(source, str) for kind, source in cells)

@@ -2,9 +2,11 @@
 
 The pytest plugin is `ipytest.notebook_test.plugin` (registered as `notebook_test`); it
 stays inert unless `--notebook-test` or the ini option `notebook_test_enabled` turns it on.
-`directives` parses the `# notebook-test:` comments into a per-cell plan, `settings` the
-option values and notebook metadata, `codegen` turns the plan into Python source and
-`runner` executes it: none of them imports pytest.
+Notebooks are read by `ipytest._notebook` and their cells planned by `ipytest._plan` (tags
+and `# notebook-test:` directives), as for `python -m ipytest`. Here `settings` parses the
+option values and notebook metadata, `engines` runs the planned cells (with `source`,
+`deadline` and `libraries`), and `plugin` is the pytest-facing part: none but `plugin`
+imports pytest.
 """
 
 

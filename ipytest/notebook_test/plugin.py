@@ -3,7 +3,7 @@
 Inert unless `--notebook-test` (or the ini option `notebook_test_enabled = true`) turns it
 on: then every notebook pytest comes across (given on the command line, under a collected
 folder, under `--notebook-test-path` or under the folder named by the environment
-variable of `--notebook-test-envvar`) is one test item, run by `runner` without a Jupyter
+variable of `--notebook-test-envvar`) is one test item, run by `engines` without a Jupyter
 kernel. With nbval's `--nbval`/`--nbval-lax` on too, the switch given on the command line
 wins over the one from the configuration (see `_wins_over_nbval`). This module imports
 nothing that pytest has not imported already: the notebook machinery is imported when a
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -428,8 +427,8 @@ class NotebookTestSession:
         if not isinstance(item, NotebookItem) or call.when != "call":
             return
         report = outcome.get_result()
-        if report.failed and item.code is not None and item.settings.dump_code != "never":
-            report.sections.append((CODE_SECTION, item.code.source))
+        if report.failed and item.settings.dump_code != "never":
+            report.sections.append((CODE_SECTION, item.dump()))
 
     def pytest_report_teststatus(self, report: Any, config: pytest.Config) -> Any:
         if report.when == "call" and report.passed and _is_empty(report):
@@ -466,17 +465,22 @@ class NotebookFile(pytest.File):
         self.session_options = session_options
 
     def collect(self) -> Iterator[pytest.Item]:
-        from .directives import DirectiveError, plan_cells
+        from .._notebook import NotebookError, read_notebook
+        from .._plan import DirectiveError, plan_cells
         from .settings import SettingsError, apply_metadata
 
         label = _label(self)
-        metadata, cells = _read_notebook(self.path, label)
+        try:
+            notebook = read_notebook(self.path)
+        except NotebookError as error:
+            reason = str(error).removeprefix(f"{self.path}: ")
+            raise pytest.Collector.CollectError(f"{label}: {reason}") from None
         problem = None
         settings = self.session_options.settings
         plans: list = []
         try:
-            settings = apply_metadata(settings, metadata)
-            plans = plan_cells(cells, settings.default_all)
+            settings = apply_metadata(settings, notebook.metadata)
+            plans = plan_cells(notebook.cells, settings.default_all)
         except DirectiveError as error:
             problem = f"{label}: bad notebook-test directive in {error}"
         except SettingsError as error:
@@ -498,53 +502,6 @@ def _label(node: pytest.Node) -> str:
     return node.nodeid.split("::")[0]
 
 
-def _read_notebook(path: Path, label: str) -> tuple[Any, list[tuple[str, str]]]:
-    """The notebook's metadata and `(cell_type, source)` of every cell.
-
-    A version-4 notebook is read with `json` alone (importing nbformat costs more than
-    running a small notebook); anything else goes through nbformat's reader, which
-    converts older versions and explains what is wrong.
-    """
-    import json
-
-    try:
-        data = json.loads(path.read_bytes())
-    except (ValueError, OSError):
-        data = None
-    cells = _cells_of(data)
-    if cells is not None:
-        return data.get("metadata"), cells
-    try:
-        import nbformat
-
-        notebook = nbformat.read(path, as_version=4)
-        return notebook.get("metadata"), [(cell.cell_type, cell.source) for cell in notebook.cells]
-    except Exception as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise pytest.Collector.CollectError(
-            f"{label}: cannot be read as a Jupyter notebook: {type(error).__name__}: {message}"
-        ) from None
-
-
-def _cells_of(data: Any) -> list[tuple[str, str]] | None:
-    if not isinstance(data, dict) or data.get("nbformat") != 4:
-        return None
-    raw_cells = data.get("cells")
-    if not isinstance(raw_cells, list):
-        return None
-    cells = []
-    for cell in raw_cells:
-        if not isinstance(cell, dict):
-            return None
-        cell_type, source = cell.get("cell_type"), cell.get("source", "")
-        if isinstance(source, list) and all(isinstance(part, str) for part in source):
-            source = "".join(source)
-        if not isinstance(cell_type, str) or not isinstance(source, str):
-            return None
-        cells.append((cell_type, source))
-    return cells
-
-
 class NotebookItem(pytest.Item):
     """One notebook run as one test."""
 
@@ -555,7 +512,6 @@ class NotebookItem(pytest.Item):
         self.plans = plans
         self.settings = settings
         self.problem = problem
-        self.code: Any = None
         self.state: Any = None
 
     def setup(self) -> None:
@@ -564,37 +520,36 @@ class NotebookItem(pytest.Item):
             pytest.fail(self.problem, pytrace=False)
 
     def runtest(self) -> None:
-        from . import NotebookTestWarning
-        from .codegen import generate
-        from .runner import RunOptions, RunState, run_notebook
+        from .engines import ENGINES, RunOptions, RunState, run_notebook
 
         session = self.session_options
         settings = self.settings
         label = _label(self)
-        python_engine = settings.engine == "python"
-        self.code = generate(label, self.plans, settings.strip_magics and python_engine)
-        for cell in self.code.left_out:
-            warnings.warn(
-                NotebookTestWarning(f"{label}: cell {cell.number} was not run: {cell.reason}"),
-                stacklevel=1,
-            )
+        if settings.engine == "python":
+            engine = ENGINES["python"](settings.strip_magics, session.rewrite_asserts)
+        else:
+            engine = ENGINES["ipython"]()
         if settings.dump_code == "always":
-            self._dump(self.code.source, label)
-        selected = self.code.cells if python_engine else [p for p in self.plans if p.run]
-        if not selected:
-            self.user_properties.append((EMPTY_PROPERTY, EMPTY_VALUE))
-            self.add_report_section("call", REPORT_SECTION, f"{label}: {EMPTY_VALUE}")
+            self._write_dump(label)
         options = RunOptions(
-            engine=settings.engine,
             seed=settings.seed,
             mpl_backend=settings.mpl_backend,
             plotly_renderer=settings.plotly_renderer,
             timeout=settings.timeout,
-            rewrite_asserts=session.rewrite_asserts,
             prelude=session.prelude(),
         )
         self.state = RunState(label)
-        run_notebook(self.path, self.state, options, code=self.code, plans=self.plans)
+        run_notebook(self.path, self.plans, engine, self.state, options)
+        if not self.state.ran:
+            self.user_properties.append((EMPTY_PROPERTY, EMPTY_VALUE))
+            self.add_report_section("call", REPORT_SECTION, f"{label}: {EMPTY_VALUE}")
+
+    def dump(self) -> str:
+        """The code of the cells that run, as one text (`source.dump`)."""
+        from .source import dump
+
+        strip = self.settings.strip_magics and self.settings.engine == "python"
+        return dump(_label(self), self.plans, strip)
 
     @property
     def session_options(self) -> NotebookTestSession:
@@ -602,7 +557,7 @@ class NotebookItem(pytest.Item):
         assert isinstance(parent, NotebookFile)
         return parent.session_options
 
-    def _dump(self, source: str, label: str) -> None:
+    def _write_dump(self, label: str) -> None:
         directory = self.session_options.dump_dir
         if directory is None:
             cache = getattr(self.config, "cache", None)
@@ -612,7 +567,7 @@ class NotebookItem(pytest.Item):
                 directory = self.config.rootpath / DUMP_FOLDER
         directory.mkdir(parents=True, exist_ok=True)
         name = label.replace("/", "__").removesuffix(NOTEBOOK_SUFFIX) + ".py"
-        (directory / name).write_text(source, encoding="utf-8")
+        (directory / name).write_text(self.dump(), encoding="utf-8")
 
     def teardown(self) -> None:
         if self.state is not None:
@@ -623,13 +578,16 @@ class NotebookItem(pytest.Item):
         return self.path, 0, f"notebook {_label(self)}"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        from .runner import CellFailed, NotebookTimeout
+        from .._plan import CellFailed
+        from .deadline import NotebookTimeout
 
         error = excinfo.value
         state = self.state
-        if isinstance(error, (CellFailed, PreludeError)):
-            text = str(error)
-            if isinstance(error, CellFailed) and error.source:
+        if isinstance(error, PreludeError):
+            return str(error)
+        if isinstance(error, CellFailed):
+            text = f"{_label(self)}: {error}"
+            if error.source:
                 text += "\n" + _excerpt(error.source, None)
             return text
         filenames = set(state.filenames) if state is not None else set()

@@ -1,4 +1,4 @@
-"""Turn a notebook's cell plan into Python source, one block per selected cell.
+"""The Python a cell runs as under the python engine, and the dump of a notebook's code.
 
 Pure: no pytest, no IPython. Each cell's code is kept exactly as written (never
 re-indented, so a multi-line string keeps its value); with `strip_magics`, IPython's line
@@ -7,21 +7,20 @@ comment, and a cell magic whose body is Python (`%%time`, `%%capture`, ...) keep
 body. A cell magic that takes another language (`%%bash`, `%%writefile`, ...) leaves its
 cell out, with the reason.
 
-The generated module starts each cell with a marker line
+The cells do not run as one module (each is compiled on its own, under its own name);
+`dump` writes the code that ran as one text for people to read (`--notebook-test-dump-code`),
+each cell after a marker line
 
     ## notebook-test notebook=<name> cell=<number>
-
-so a dump of it can be read back to the cells.
 """
 
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from collections.abc import Iterable
 
-from .directives import MUST_RAISE, CellPlan
+from .._plan import MUST_RAISE, CellPlan
 
 MARKER = "## notebook-test"
 HEADER = (
@@ -35,34 +34,6 @@ IPYTHON_ENGINE_HINT = "run it with --notebook-test-engine=ipython"
 _LINE_MAGIC = re.compile(r"^(?P<indent> {0,5})(?P<magic>[%!].*)$", re.MULTILINE)
 _CELL_MAGIC = re.compile(r"%%(?P<name>[\w.-]*)")
 _COMPILE_FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-
-
-@dataclasses.dataclass(frozen=True)
-class GeneratedCell:
-    """A selected cell: `code` is what runs; `line` is where it starts in the module."""
-
-    number: int
-    code: str
-    must_raise: bool
-    line: int
-
-
-@dataclasses.dataclass(frozen=True)
-class LeftOutCell:
-    """A selected cell that cannot run as Python, and why."""
-
-    number: int
-    reason: str
-
-
-@dataclasses.dataclass(frozen=True)
-class GeneratedCode:
-    """The generated module of a notebook: its `source` and the cells it holds."""
-
-    notebook: str
-    source: str
-    cells: tuple[GeneratedCell, ...]
-    left_out: tuple[LeftOutCell, ...]
 
 
 def marker_line(notebook: str, number: int, must_raise: bool = False) -> str:
@@ -106,24 +77,17 @@ def _strip_line_magics(source: str) -> str:
     return source
 
 
-def generate(notebook: str, plans: Iterable[CellPlan], strip_magics: bool = True) -> GeneratedCode:
-    """The generated module for the cells of `plans` that run."""
+def dump(notebook: str, plans: Iterable[CellPlan], strip_magics: bool = True) -> str:
+    """The code of the cells of `plans` that run, each after its marker line, as one text.
+
+    `strip_magics` as for the python engine; a cell left out says why in a comment.
+    """
     parts = [HEADER.format(name=notebook, must_raise=f"{MUST_RAISE}=True")]
-    line = parts[0].count("\n") + 1
-    cells = []
-    left_out = []
     for plan in plans:
         if not plan.run:
             continue
+        parts.append(marker_line(notebook, plan.number, plan.must_raise) + "\n")
         code, reason = python_code(plan.source, strip_magics)
-        if code is None:
-            left_out.append(LeftOutCell(plan.number, reason or ""))
-            continue
-        marker = marker_line(notebook, plan.number, plan.must_raise)
-        parts.append(marker + "\n")
-        line += 1
-        cells.append(GeneratedCell(plan.number, code, plan.must_raise, line))
-        text = code if code.endswith("\n") else code + "\n"
-        parts.append(text)
-        line += text.count("\n")
-    return GeneratedCode(notebook, "".join(parts), tuple(cells), tuple(left_out))
+        text = code if code is not None else f"# not run: {reason}\n"
+        parts.append(text if text.endswith("\n") else text + "\n")
+    return "".join(parts)

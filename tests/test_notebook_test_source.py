@@ -1,4 +1,4 @@
-"""Generating the Python code of a notebook: magics, markers, line numbers."""
+"""The Python a cell runs as (magics made no-ops) and the dump of a notebook's code."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ipytest.notebook_test.codegen import generate, marker_line, python_code
-from ipytest.notebook_test.directives import CellPlan
+from ipytest._notebook import Cell
+from ipytest._plan import CellPlan
+from ipytest.notebook_test.source import dump, marker_line, python_code
 
 
 @pytest.mark.parametrize(
@@ -52,29 +53,28 @@ def test_marker_line():
     assert marker_line("n.ipynb", 4, must_raise=True).endswith("cell=4 must-raise-exception=True")
 
 
-def test_generate_puts_each_selected_cell_after_its_marker():
+def test_dump_puts_each_selected_cell_after_its_marker():
     plans = [
-        CellPlan(1, "import os", True, False),
-        CellPlan(2, "skipped = True", False, False),
-        CellPlan(4, "s = '''a\n  b'''\n", True, False),
-        CellPlan(5, "1/0", True, True),
-        CellPlan(6, "%%bash\nls", True, False),
+        CellPlan(Cell(1, "code", "import os"), True, False),
+        CellPlan(Cell(2, "code", "skipped = True"), False, False),
+        CellPlan(Cell(4, "code", "s = '''a\n  b'''\n"), True, False),
+        CellPlan(Cell(5, "code", "1/0"), True, True),
+        CellPlan(Cell(6, "code", "%%bash\nls"), True, False),
     ]
-    code = generate("nb.ipynb", plans)
-    lines = code.source.splitlines()
-    assert [(cell.number, cell.must_raise) for cell in code.cells] == [
-        (1, False),
-        (4, False),
-        (5, True),
+    text = dump("nb.ipynb", plans)
+    lines = text.splitlines()
+    markers = [index for index, line in enumerate(lines) if line.startswith("## notebook-test")]
+    assert [lines[index] for index in markers] == [
+        marker_line("nb.ipynb", 1),
+        marker_line("nb.ipynb", 4),
+        marker_line("nb.ipynb", 5, must_raise=True),
+        marker_line("nb.ipynb", 6),
     ]
-    assert [cell.number for cell in code.left_out] == [6]
-    for cell in code.cells:
-        assert lines[cell.line - 2] == marker_line("nb.ipynb", cell.number, cell.must_raise)
-        assert lines[cell.line - 1 : cell.line - 1 + len(cell.code.splitlines())] == (
-            cell.code.splitlines()
-        )
-    assert "skipped = True" not in code.source
-    ast.parse(code.source)
+    assert lines[markers[0] + 1] == "import os"
+    assert lines[markers[1] + 1 : markers[2]] == ["s = '''a", "  b'''"]
+    assert lines[markers[3] + 1].startswith("# not run: its cell magic %%bash")
+    assert "skipped = True" not in text
+    ast.parse(text)
 
 
 _line = st.one_of(

@@ -1,4 +1,4 @@
-"""`# notebook-test:` directives: table tests and properties of the parser and the plan."""
+"""The cell planner: `# notebook-test:` directives, cell tags and nbval markers, merged."""
 
 from __future__ import annotations
 
@@ -6,11 +6,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ipytest.notebook_test.directives import (
+from ipytest._notebook import Cell
+from ipytest._plan import (
     DirectiveError,
+    nbval_markers,
     parse_directives,
     plan_cells,
 )
+
+
+def cells_of(pairs, tags=None):
+    """Cells from `(cell_type, source)` pairs; `tags` maps a cell number to its tags."""
+    tags = tags or {}
+    return [
+        Cell(number, kind, source, frozenset(tags.get(number, ())))
+        for number, (kind, source) in enumerate(pairs, start=1)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -81,8 +92,9 @@ def test_error_lists_the_accepted_keys():
         parse_directives("# notebook-test: nope=True")
 
 
-def _plan(cells, default_all=True):
-    return [(plan.number, plan.run, plan.must_raise) for plan in plan_cells(cells, default_all)]
+def _plan(cells, default_all=True, tags=None):
+    plans = plan_cells(cells_of(cells, tags), default_all)
+    return [(plan.number, plan.run, plan.must_raise) for plan in plans]
 
 
 def test_default_all_holds_for_the_following_cells():
@@ -131,7 +143,74 @@ def test_markdown_and_raw_cells_count_in_numbers_but_have_no_plan():
 def test_plan_error_names_the_cell_number():
     cells = [("markdown", "text"), ("code", "x"), ("code", "# notebook-test: test-cell=yes")]
     with pytest.raises(DirectiveError, match=r"^cell 3, line 1: "):
-        plan_cells(cells)
+        plan_cells(cells_of(cells))
+
+
+@pytest.mark.parametrize(
+    ("tags", "source", "expected"),
+    [
+        ({"skip-execution"}, "x = 1", (False, False, "tagged skip-execution")),
+        ({"nbval-skip"}, "x = 1", (False, False, "tagged nbval-skip")),
+        ({"raises-exception"}, "1/0", (True, True, "tagged raises-exception")),
+        ({"nbval-raises-exception"}, "1/0", (True, True, "tagged nbval-raises-exception")),
+        (set(), "# NBVAL_SKIP\nx = 1", (False, False, "tagged nbval-skip")),
+        (set(), "#NBVAL_RAISES_EXCEPTION\n1/0", (True, True, "tagged nbval-raises-exception")),
+        ({"other", "parameters"}, "x = 1", (True, False, "")),
+        # A directive in the cell wins over a tag.
+        (
+            {"skip-execution"},
+            "# notebook-test: test-cell=True",
+            (True, False, "# notebook-test: test-cell=True"),
+        ),
+        (
+            {"raises-exception"},
+            "# notebook-test: must-raise-exception=False",
+            (True, False, ""),
+        ),
+        (
+            {"raises-exception"},
+            "# notebook-test: test-cell=False",
+            (False, True, "# notebook-test: test-cell=False"),
+        ),
+        # Markers are whole comment lines, as nbval reads them.
+        (set(), "x = '# NBVAL_SKIP'", (True, False, "")),
+        (set(), "# NBVAL_SKIP because", (True, False, "")),
+    ],
+)
+def test_tags_and_directives_merge_into_one_plan(tags, source, expected):
+    (plan,) = plan_cells([Cell(1, "code", source, frozenset(tags))])
+    assert (plan.run, plan.must_raise, plan.reason) == expected
+
+
+def test_a_skip_tag_wins_over_default_all_and_a_directive_over_both():
+    cells = [
+        ("code", "# notebook-test: default-all=True"),
+        ("code", "a = 1"),
+        ("code", "# notebook-test: test-cell=True\nb = 2"),
+        ("code", "# notebook-test: default-all=False"),
+        ("code", "1/0"),
+    ]
+    tags = {2: ["skip-execution"], 3: ["skip-execution"], 5: ["raises-exception"]}
+    assert _plan(cells, tags=tags) == [
+        (1, True, False),
+        (2, False, False),
+        (3, True, False),
+        (4, False, False),
+        (5, False, True),
+    ]
+
+
+def test_a_cell_left_out_by_default_all_names_the_directive():
+    cells = cells_of([("code", "# notebook-test: default-all=False"), ("code", "x = 1")])
+    assert [plan.reason for plan in plan_cells(cells)] == [
+        "# notebook-test: default-all=False in cell 1",
+        "# notebook-test: default-all=False in cell 1",
+    ]
+
+
+@given(st.text(max_size=60))
+def test_nbval_markers_are_a_subset_of_their_tags(source):
+    assert nbval_markers(source) <= {"nbval-skip", "nbval-raises-exception"}
 
 
 _lines = st.one_of(
@@ -166,7 +245,7 @@ def test_parse_directives_gives_a_result_or_a_clear_error(source):
 )
 def test_plan_cells_gives_a_plan_per_code_cell_or_a_clear_error(cells, default_all):
     cells = [(kind, "\n".join(lines)) for kind, lines in cells]
-    plans, error = _outcome(plan_cells, cells, default_all)
+    plans, error = _outcome(plan_cells, cells_of(cells), default_all)
     if error is not None:
         assert cells[error.cell - 1][0] == "code"
     else:
