@@ -802,15 +802,28 @@ def _notebook_module_class():
             self._notebook = notebook
 
         def _getobj(self):
+            namespace = vars(self._notebook)
             view = types.ModuleType(getattr(self._notebook, "__name__", "__main__"))
-            view.__dict__.update(
-                (name, value)
-                for name, value in vars(self._notebook).items()
-                if not _SHELL_NAMES.fullmatch(name)
-            )
+            view.__dict__.update((name, namespace[name]) for name in _test_module_names(namespace))
             return view
 
     return NotebookModule
+
+
+# Names of notebook namespaces known to be the shell's (see _SHELL_NAMES). A session adds
+# one per stored cell (`_i42`): remembering them keeps a run from matching all of them
+# again. Never larger than the namespace last searched.
+_known_shell_names: set[str] = set()
+
+
+def _test_module_names(namespace: dict[str, Any]) -> list[str]:
+    """The names of `namespace` that pytest sees, in order: all but the shell's."""
+    known = _known_shell_names
+    known.intersection_update(namespace)
+    names = [name for name in namespace if name not in known]
+    shell_names = {name for name in names if _SHELL_NAMES.fullmatch(name)}
+    known.update(shell_names)
+    return [name for name in names if name not in shell_names]
 
 
 def user_module() -> Any:
@@ -852,12 +865,11 @@ def clean(pattern: Any = default, *, module: Any = None) -> None:
     if not isinstance(pattern, str):
         raise UsageError(f"clean() takes a glob pattern such as 'test_*', not {pattern!r}")
     namespace = vars(module if module is not None else user_module())
-    for name in [name for name in namespace if _matches_clean(name, pattern)]:
+    # fnmatchcase's own test, compiled once: a long session's namespace holds a name per
+    # stored cell (`_i42`), which the first check skips.
+    matches = re.compile(fnmatch.translate(pattern)).match
+    for name in [name for name in namespace if not name.startswith("_") and matches(name)]:
         del namespace[name]
-
-
-def _matches_clean(name: str, pattern: str) -> bool:
-    return not name.startswith("_") and fnmatch.fnmatchcase(name, pattern)
 
 
 def force_reload(*include: str, modules: dict[str, types.ModuleType] | None = None) -> None:

@@ -17,6 +17,7 @@ import types
 import pytest
 
 import ipytest
+from ipytest import _impl
 
 PASSING = """\
 %%ipytest
@@ -138,3 +139,33 @@ def test_a_module_pytest_imported_under_the_placeholder_name_goes_too(configured
     rerun(configured, PASSING.replace("%%ipytest\n", "%%ipytest\n# ipytest: plugins=[replaces]\n"))
     assert ipytest.exit_code == 0
     assert [name for name in sys.modules if name.startswith("t_")] == []
+
+
+class CountingPattern:
+    """Stands in for a compiled pattern and counts the names it is asked about."""
+
+    def __init__(self, pattern) -> None:
+        self.pattern = pattern
+        self.checked = 0
+
+    def fullmatch(self, name: str):
+        self.checked += 1
+        return self.pattern.fullmatch(name)
+
+
+def test_a_run_does_not_examine_every_history_name_again(configured, monkeypatch):
+    counting = CountingPattern(_impl._SHELL_NAMES)
+    monkeypatch.setattr(_impl, "_SHELL_NAMES", counting)
+
+    def names_examined_by_a_run() -> int:
+        rerun(configured, PASSING, times=1)
+        before = counting.checked
+        rerun(configured, PASSING, times=1)
+        return counting.checked - before
+
+    short = names_examined_by_a_run()
+    for _ in range(50):
+        configured.run_cell("pass", store_history=True)
+    assert len([name for name in configured.user_ns if name.startswith("_i")]) > 50
+    assert names_examined_by_a_run() == short
+    assert ipytest.exit_code == 0
