@@ -29,11 +29,13 @@ machine's load affects both alike. It asserts nothing.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import gc
 import io
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -111,6 +113,10 @@ def worker(reruns: int, tests: int) -> dict:
         results["no magic"] = measured(reruns, lambda: shell.run_cell(source, store_history=True))
         results["file after"] = measured(reruns, lambda: pytest.main(file_args))
     results["exit codes"] = sorted(set(exit_codes))
+    shell.atexit_operations()
+    atexit.unregister(shell.atexit_operations)
+    os.chdir(tempfile.gettempdir())
+    shutil.rmtree(folder, ignore_errors=True)
     results["version"] = (
         f"pytest {pytest.__version__}, IPython {sys.modules['IPython'].__version__}"
     )
