@@ -105,8 +105,13 @@ def worker(reruns: int, tests: int) -> dict:
         exit_codes = []
 
         def run_magic() -> None:
-            shell.run_cell(magic, store_history=True)
+            # Each run's output is kept until the next one, to show the first failure.
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                shell.run_cell(magic, store_history=True)
             exit_codes.append(int(ipytest.exit_code))
+            if exit_codes[-1] != 0 and "first failure" not in results:
+                results["first failure"] = output.getvalue()[-3000:]
 
         results["%%ipytest"] = measured(reruns, run_magic)
         results["%%ipytest"]["gc objects"] = [float(len(gc.get_objects()) - objects)]
@@ -226,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             results = run_side(python, options.reruns, options.tests)
             figures[name].append(summary(results))
             exit_codes[name].update(results["exit codes"])
+            if "first failure" in results:
+                print(f"{name}: a run failed:\n{results['first failure']}", file=sys.stderr)
             print(
                 f"(round {round_number + 1}, {name}: {time.perf_counter() - started:.0f} s, "
                 f"{results['version']})",

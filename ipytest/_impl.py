@@ -537,9 +537,10 @@ def _registered_module(module: Any, path: Path) -> Iterator[list[str]]:
     """Make `module` importable under the temporary file's name, with `__file__` set.
 
     Yields the list of module names registered; the collection plugin adds the names
-    pytest computes for the file, and all of them are removed afterwards, also when pytest
-    put a module of its own there (pytest 7's importlib mode imports the file itself):
-    each name was free when the run took it.
+    pytest computes for the file, and all of them are removed afterwards, also when an
+    import of the placeholder file during the run put another module there: each name was
+    free when the run took it, and a name left behind would keep later runs from reusing
+    the directory's placeholder name.
     """
     namespace = vars(module)
     previous_file = namespace.get("__file__", _MISSING)

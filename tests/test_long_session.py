@@ -127,14 +127,14 @@ def test_runs_leave_sys_modules_as_they_found_it(configured):
 
 
 class ReplacesTheModule:
-    """A pytest plugin that imports the placeholder file anew, as pytest 7's importlib mode does."""
+    """A pytest plugin that puts a module of its own under the placeholder's name."""
 
     def pytest_collection_modifyitems(self, items) -> None:
         path = items[0].path
         sys.modules[path.stem] = types.ModuleType(path.stem)
 
 
-def test_a_module_pytest_imported_under_the_placeholder_name_goes_too(configured):
+def test_a_module_put_under_the_placeholder_name_goes_too(configured):
     configured.user_ns["replaces"] = ReplacesTheModule()
     rerun(configured, PASSING.replace("%%ipytest\n", "%%ipytest\n# ipytest: plugins=[replaces]\n"))
     assert ipytest.exit_code == 0
