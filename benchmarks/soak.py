@@ -1,10 +1,12 @@
 """A kernel that stays open all day: one `%%ipytest` cell re-run many times, side by side.
 
     python benchmarks/soak.py [--reruns 1000] [--tests 10] [--repeat 3] [--work DIR]
+                              [--baseline REVISION]
 
 Each side runs in its own virtual environment (made with uv under DIR, default a folder
 in the temporary directory, reused by later runs; the same pytest and IPython versions
-as this interpreter has): this checkout of ipytest, and the original ipytest 0.14.2. A
+as this interpreter has, and no other plugin): this checkout of ipytest, optionally a git
+revision of it (`--baseline main`: before a change), and the original ipytest 0.14.2. A
 side is a fresh process that does what a kernel does, in this order:
 
 1. `pytest.main` on a file holding the cell's tests, `--reruns / 10` times: the "before".
@@ -39,6 +41,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -177,23 +180,46 @@ def ensure_environment(root: Path, name: str, packages: list[str]) -> Path:
         )
         subprocess.run([*install, *packages], check=True, env=environment)
         marker.write_text(wanted, "utf-8")
-    elif str(REPOSITORY) in packages:
-        # This checkout may have changed since: install it again.
-        subprocess.run(
-            [*install, "--reinstall-package", "ipytest", str(REPOSITORY)],
-            check=True,
-            env=environment,
-        )
+    else:
+        # A checkout may have changed since: install it again.
+        for package in packages:
+            if Path(package).is_dir():
+                subprocess.run(
+                    [*install, "--reinstall-package", "ipytest", package],
+                    check=True,
+                    env=environment,
+                )
     return python
 
 
+def export_revision(revision: str, folder: Path) -> Path:
+    """The files of `revision` of this repository, in `folder` (emptied first)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPOSITORY), "archive", "--format=tar", revision],
+        check=True,
+        capture_output=True,
+    )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+# Variables that would change what a side's process imports. IPython adds the site-packages
+# of $VIRTUAL_ENV to sys.path when it differs from its own (`uv run` sets it): the side
+# would load the plugins of this project's development environment.
+FOREIGN_VARIABLES = ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+
+
 def run_side(python: Path, reruns: int, tests: int) -> dict:
-    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    environment = {k: v for k, v in os.environ.items() if k not in FOREIGN_VARIABLES}
     completed = subprocess.run(
         [str(python), __file__, "--worker", "--reruns", str(reruns), "--tests", str(tests)],
         capture_output=True,
         text=True,
         env=environment,
+        cwd=tempfile.gettempdir(),
     )
     if completed.returncode != 0:
         raise SystemExit(
@@ -208,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", type=int, default=10, help="tests in the cell")
     parser.add_argument("--repeat", type=int, default=3, help="processes per side")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ipytest-soak")
+    parser.add_argument(
+        "--baseline",
+        metavar="REVISION",
+        help="also measure this git revision of the project, e.g. main (before a change)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
 
@@ -219,10 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     from importlib.metadata import version
 
     pins = [f"pytest=={version('pytest')}", f"ipython=={version('ipython')}"]
-    sides = {
-        "this project": ensure_environment(options.work, "this", [str(REPOSITORY), *pins]),
-        "ipytest 0.14.2": ensure_environment(options.work, "original", [ORIGINAL, *pins]),
-    }
+    sides = {"this project": ensure_environment(options.work, "this", [str(REPOSITORY), *pins])}
+    if options.baseline:
+        source = export_revision(options.baseline, options.work / "baseline-source")
+        sides[options.baseline] = ensure_environment(options.work, "baseline", [str(source), *pins])
+    sides["ipytest 0.14.2"] = ensure_environment(options.work, "original", [ORIGINAL, *pins])
     figures: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
     exit_codes: dict[str, set] = {name: set() for name in sides}
     for round_number in range(options.repeat):
