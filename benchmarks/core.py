@@ -14,6 +14,12 @@ discards it.
 2. Defining the 1000 tests in a cell with assertion rewriting, against rewriting off, and
    against pytest's own rewriter as an AST transformer.
 
+Run with `uv run`, the figures include the plugins of the development environment
+(pytest-asyncio, hypothesis, nbval, ...), whose cost per session and per test is in both
+sides. For a plain installation (pytest, IPython, ipytest), run it with the Python of the
+environment `benchmarks/soak.py` makes: `$TMPDIR/ipytest-soak/venv-this/bin/python
+benchmarks/core.py`.
+
 Re-running one cell for a long time is measured by `benchmarks/soak.py`.
 """
 
