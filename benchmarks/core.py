@@ -1,26 +1,38 @@
-"""Speed of the core: an %%ipytest cell against pytest.main, reruns, assertion rewriting.
+"""Speed of the core: an %%ipytest cell against pytest.main on a file, assertion rewriting.
 
-    uv run python benchmarks/core.py [--rounds N] [--reruns N]
+    uv run python benchmarks/core.py [--rounds N] [--counts 10 100 1000] [--profile N]
 
-Prints medians and ratios; it asserts nothing. Everything runs in this process, in a
-fresh temporary directory, with bytecode caching on (as a user's machine has it), and
-with the output of pytest discarded.
+Prints medians of the CPU time of this process, and ratios; it asserts nothing. Everything
+runs in this process, in a fresh temporary directory, with bytecode caching on (as a
+user's machine has it), cells run with `store_history=True` as a kernel runs them,
+pytest's cache provider on (as users have it), and the output written to a stream that
+discards it.
 
-1. One `%%ipytest` cell defining and running 1 and 1000 trivial tests, against
-   `pytest.main` on a file with the same tests (the floor).
-2. One `%%ipytest` cell run N times (stored in history, as a kernel does): median of the
-   last 20 runs against the first 20.
-3. Defining the 1000 tests in a cell with assertion rewriting, against rewriting off, and
+1. One `%%ipytest` cell defining and running N trivial tests, against `pytest.main` on a
+   file with the same tests (the floor), for each N of `--counts`. The two take turns in
+   each round. `--profile N` prints where the time of the cell with N tests goes.
+2. Defining the 1000 tests in a cell with assertion rewriting, against rewriting off, and
    against pytest's own rewriter as an AST transformer.
+
+Run with `uv run`, the figures include the plugins of the development environment
+(pytest-asyncio, hypothesis, nbval, ...), whose cost per session and per test is in both
+sides. For a plain installation (pytest, IPython, ipytest), run it with the Python of the
+environment `benchmarks/soak.py` makes: `$TMPDIR/ipytest-soak/venv-this/bin/python
+benchmarks/core.py`.
+
+Re-running one cell for a long time is measured by `benchmarks/soak.py`.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import atexit
 import contextlib
+import cProfile
 import io
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -33,65 +45,84 @@ def tests_source(count: int) -> str:
 
 
 def timed(function) -> float:
-    start = time.perf_counter()
+    """The CPU time of this process spent in `function`: on a shared machine, other
+    processes disturb it less than the wall time."""
+    start = time.process_time()
     function()
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1e3
 
 
+class Discard(io.TextIOBase):
+    """An output stream that drops what is written, as a kernel's is sent away."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 @contextlib.contextmanager
 def quiet():
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    with contextlib.redirect_stdout(Discard()), contextlib.redirect_stderr(Discard()):
         yield
+
+
+def close_shell() -> None:
+    """Shut the shell down now, as IPython would at exit (it closes its history)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    if InteractiveShell.initialized():
+        shell = InteractiveShell.instance()
+        shell.atexit_operations()
+        atexit.unregister(shell.atexit_operations)
+        InteractiveShell.clear_instance()
 
 
 def make_shell():
     from IPython.core.interactiveshell import InteractiveShell
 
-    InteractiveShell.clear_instance()
+    close_shell()
     shell = InteractiveShell.instance()
-    shell.run_cell("import ipytest\nipytest.autoconfig(addopts=['-q', '-p', 'no:cacheprovider'])")
+    shell.run_cell("import ipytest\nipytest.autoconfig(addopts=['-q'])", store_history=True)
     return shell
 
 
-def cell_against_file(rounds: int) -> None:
+def cell_against_file(rounds: int, counts: list[int], profile: int | None) -> None:
     import pytest
 
-    print("1. %%ipytest cell against pytest.main on a file (median ms)")
-    for count in (1, 1000):
+    print("1. %%ipytest cell against pytest.main on a file (median CPU ms)")
+    for count in counts:
         source = tests_source(count)
         path = Path(f"test_floor_{count}.py")
         path.write_text(source)
         shell = make_shell()
         cell = f"%%ipytest\n{source}"
+        file_args = ["-q", str(path)]
         magic, floor = [], []
         with quiet():
-            pytest.main(["-q", "-p", "no:cacheprovider", str(path)])  # warm the pyc cache
+            pytest.main(file_args)  # warms the pyc cache
+            shell.run_cell(cell, store_history=True)
             for _ in range(rounds):
-                floor.append(
-                    timed(lambda p=path: pytest.main(["-q", "-p", "no:cacheprovider", str(p)]))
-                )
-                magic.append(timed(lambda s=shell, c=cell: s.run_cell(c)))
+                floor.append(timed(lambda a=file_args: pytest.main(a)))
+                magic.append(timed(lambda s=shell, c=cell: s.run_cell(c, store_history=True)))
+            if count == profile:
+                profiler = cProfile.Profile()
+                profiler.runcall(shell.run_cell, cell, store_history=True)
         ratio = median_ms(magic) / median_ms(floor)
+        # The spread: quartiles of the ratios of the runs that took turns.
+        low, _, high = statistics.quantiles([m / f for m, f in zip(magic, floor, strict=True)], n=4)
         print(
             f"   {count:5d} tests: %%ipytest {median_ms(magic):8.1f}   "
-            f"pytest.main {median_ms(floor):8.1f}   ratio {ratio:.2f}x"
+            f"pytest.main {median_ms(floor):8.1f}   ratio {ratio:.2f}x "
+            f"(quartiles of the rounds' ratios {low:.2f}-{high:.2f})"
         )
-
-
-def reruns(count: int) -> None:
-    print(f"2. one %%ipytest cell run {count} times, stored in history (median ms)")
-    shell = make_shell()
-    cell = "%%ipytest\n" + tests_source(10)
-    samples = []
-    with quiet():
-        for _ in range(count):
-            samples.append(timed(lambda: shell.run_cell(cell, store_history=True)))
-    first, last = median_ms(samples[:20]), median_ms(samples[-20:])
-    print(f"   first 20 {first:.1f}   last 20 {last:.1f}   ratio {last / first:.2f}x")
+        if count == profile:
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 class PytestRewriter(ast.NodeTransformer):
@@ -105,7 +136,7 @@ class PytestRewriter(ast.NodeTransformer):
 def rewriting(rounds: int) -> None:
     import ipytest
 
-    print("3. defining 1000 tests in a cell (median ms)")
+    print("2. defining 1000 tests in a cell (median CPU ms)")
     source = tests_source(1000)
     results = {}
     for label, options in [
@@ -129,22 +160,22 @@ def rewriting(rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--reruns", type=int, default=200)
+    parser.add_argument("--counts", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--profile", type=int, metavar="N", help="profile the cell of N tests")
     options = parser.parse_args()
-
-    from IPython.core.interactiveshell import InteractiveShell
 
     sys.dont_write_bytecode = False
     start = os.getcwd()
     with tempfile.TemporaryDirectory() as directory:
         os.chdir(directory)
         sys.path.insert(0, directory)
+        # The shells' history goes to a profile of their own, not the user's.
+        os.environ["IPYTHONDIR"] = os.path.join(directory, "ipython")
         try:
-            cell_against_file(options.rounds)
-            reruns(options.reruns)
+            cell_against_file(options.rounds, options.counts, options.profile)
             rewriting(options.rounds)
         finally:
-            InteractiveShell.clear_instance()
+            close_shell()
             os.chdir(start)
 
 

@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import fnmatch
 import functools
+import hashlib
 import importlib
 import inspect
 import linecache
@@ -466,17 +467,47 @@ def _run(args: Sequence[str], module: Any, plugins: tuple, options: dict[str, An
         return int(exit_code)
 
 
+# The placeholder's name in each working directory: every run there uses the same one, so
+# that what pytest and Python keep per test module (the node ids and last failures in
+# .pytest_cache, which every run reads and writes again; inspect's module caches) holds
+# one entry, not one more per run of a long session. Derived from the directory, it is
+# also the same in the next kernel.
+_placeholder_names: dict[Path, str] = {}
+# The placeholders of the runs in progress in this process (a test may run ipytest).
+_placeholders_in_use: set[Path] = set()
+
+
+def _placeholder_name(directory: Path) -> str:
+    """The placeholder module's name for runs in `directory`, without `.py`."""
+    name = _placeholder_names.get(directory)
+    if name is None:
+        digest = hashlib.sha256(os.fsencode(directory)).hexdigest()
+        name = f"{MODULE_PREFIX}{digest[:16]}"
+    return name
+
+
 @contextlib.contextmanager
 def _temporary_module_file(directory: Path) -> Iterator[Path]:
-    """Create an empty `t_<hex>.py` in `directory` for the run, and delete it afterwards."""
+    """Create an empty `t_<hex>.py` in `directory` for the run, and delete it afterwards.
+
+    The name is the directory's (`_placeholder_name`). When a file of that name exists
+    (another kernel's run in the same folder, or one a killed process left) or the module
+    name is taken, the run takes a random name, which later runs of this process keep.
+    """
+    preferred = _placeholder_name(directory)
+    name = preferred
     while True:
-        path = directory / f"{MODULE_PREFIX}{os.urandom(8).hex()}.py"
+        path = directory / f"{name}.py"
+        if path in _placeholders_in_use or name in sys.modules:
+            name = f"{MODULE_PREFIX}{os.urandom(8).hex()}"
+            continue
         try:
             # Empty: doctest then takes line numbers from the notebook's functions, not
             # from this file.
             path.open("x").close()
             break
         except FileExistsError:
+            name = f"{MODULE_PREFIX}{os.urandom(8).hex()}"
             continue
         except OSError as error:
             with contextlib.suppress(OSError):
@@ -487,9 +518,13 @@ def _temporary_module_file(directory: Path) -> Iterator[Path]:
                 "rootdir and conftest.py discovery are the notebook's; change to a writable "
                 "directory (os.chdir or %cd) and run again."
             ) from error
+    if name != preferred and directory / f"{preferred}.py" not in _placeholders_in_use:
+        _placeholder_names[directory] = name
+    _placeholders_in_use.add(path)
     try:
         yield path
     finally:
+        _placeholders_in_use.discard(path)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
 
@@ -502,7 +537,10 @@ def _registered_module(module: Any, path: Path) -> Iterator[list[str]]:
     """Make `module` importable under the temporary file's name, with `__file__` set.
 
     Yields the list of module names registered; the collection plugin adds the names
-    pytest computes for the file, and all of them are removed afterwards.
+    pytest computes for the file, and all of them are removed afterwards, also when an
+    import of the placeholder file during the run put another module there: each name was
+    free when the run took it, and a name left behind would keep later runs from reusing
+    the directory's placeholder name.
     """
     namespace = vars(module)
     previous_file = namespace.get("__file__", _MISSING)
@@ -513,8 +551,7 @@ def _registered_module(module: Any, path: Path) -> Iterator[list[str]]:
         yield aliases
     finally:
         for name in aliases:
-            if sys.modules.get(name) is module:
-                del sys.modules[name]
+            sys.modules.pop(name, None)
         if previous_file is _MISSING:
             namespace.pop("__file__", None)
         else:
@@ -766,15 +803,28 @@ def _notebook_module_class():
             self._notebook = notebook
 
         def _getobj(self):
+            namespace = vars(self._notebook)
             view = types.ModuleType(getattr(self._notebook, "__name__", "__main__"))
-            view.__dict__.update(
-                (name, value)
-                for name, value in vars(self._notebook).items()
-                if not _SHELL_NAMES.fullmatch(name)
-            )
+            view.__dict__.update((name, namespace[name]) for name in _test_module_names(namespace))
             return view
 
     return NotebookModule
+
+
+# Names of notebook namespaces known to be the shell's (see _SHELL_NAMES). A session adds
+# one per stored cell (`_i42`): remembering them keeps a run from matching all of them
+# again. Never larger than the namespace last searched.
+_known_shell_names: set[str] = set()
+
+
+def _test_module_names(namespace: dict[str, Any]) -> list[str]:
+    """The names of `namespace` that pytest sees, in order: all but the shell's."""
+    known = _known_shell_names
+    known.intersection_update(namespace)
+    names = [name for name in namespace if name not in known]
+    shell_names = {name for name in names if _SHELL_NAMES.fullmatch(name)}
+    known.update(shell_names)
+    return [name for name in names if name not in shell_names]
 
 
 def user_module() -> Any:
@@ -816,12 +866,11 @@ def clean(pattern: Any = default, *, module: Any = None) -> None:
     if not isinstance(pattern, str):
         raise UsageError(f"clean() takes a glob pattern such as 'test_*', not {pattern!r}")
     namespace = vars(module if module is not None else user_module())
-    for name in [name for name in namespace if _matches_clean(name, pattern)]:
+    # fnmatchcase's own test, compiled once: a long session's namespace holds a name per
+    # stored cell (`_i42`), which the first check skips.
+    matches = re.compile(fnmatch.translate(pattern)).match
+    for name in [name for name in namespace if not name.startswith("_") and matches(name)]:
         del namespace[name]
-
-
-def _matches_clean(name: str, pattern: str) -> bool:
-    return not name.startswith("_") and fnmatch.fnmatchcase(name, pattern)
 
 
 def force_reload(*include: str, modules: dict[str, types.ModuleType] | None = None) -> None:

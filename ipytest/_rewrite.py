@@ -6,13 +6,14 @@ rewriter keeps the fast path close to plain Python: each interesting sub-express
 assert is captured into a temporary with an assignment expression, and only when the
 assertion fails is a constant *plan* (a nested tuple describing the expression) turned into
 the explanation, with pytest's own helpers so the text matches what pytest prints for a
-test module:
+test module. The plan is stored marshalled: a bytes constant compiles several times faster
+than a nested tuple, which counts in a cell of many tests:
 
     assert f(x) == [1, 2]
 
 becomes, roughly,
 
-    assert (@ipytest_v0 := f(x)) == [1, 2], @ipytest_ar(PLAN)
+    assert (@ipytest_v0 := f(x)) == [1, 2], @ipytest_ar(marshal.dumps(PLAN))
     @ipytest_v0 = None
 
 Evaluation order and short-circuiting are those of the original expression. The module is
@@ -22,6 +23,7 @@ pure: it imports pytest only on the failure path.
 from __future__ import annotations
 
 import ast
+import marshal
 import sys
 
 HELPER_NAME = "@ipytest_ar"
@@ -227,7 +229,7 @@ class _AssertRewriter:
 
         # Python evaluates an assert's message only when the test fails: the explanation
         # is built there, so a passing assert costs only the captures.
-        arguments = [ast.Constant(plan, **at)]
+        arguments = [ast.Constant(marshal.dumps(plan), **at)]
         if node.msg is not None:
             arguments.append(node.msg)
         explanation = ast.Call(ast.Name(HELPER_NAME, ast.Load(), **at), arguments, [], **at)
@@ -384,12 +386,16 @@ _VISITORS = {
 }
 
 
-def failure(plan: tuple, *message: object) -> str:
+def failure(plan: bytes | tuple, *message: object) -> str:
     """Explain a failed rewritten assert: the message of its AssertionError.
 
-    Called by rewritten code, from the frame of the failing assert.
+    Called by rewritten code, from the frame of the failing assert, with the marshalled
+    plan (or the plan itself, from code rewritten before plans were marshalled).
     """
     from _pytest.assertion import rewrite as pytest_rewrite
+
+    if isinstance(plan, bytes):
+        plan = marshal.loads(plan)
 
     explainer = _Explainer(sys._getframe(1), pytest_rewrite)
     explanation = explainer.explain(plan)
