@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from ipytest.notebook_test import plugin
+from ipytest.notebook_test import options
 
 pytest_plugins = ["pytester"]
 
@@ -100,13 +100,13 @@ def test_help_exits_0(help_run):
 
 def test_help_shows_every_command_line_option_as_written(help_run):
     shown = squeezed(help_run.stdout)
-    for usage, text in plugin.command_line_help():
+    for usage, text in options.command_line_help():
         assert squeezed(f"{usage} {text}") in shown, f"{usage}: {text!r} not shown as written"
 
 
 def test_help_shows_every_ini_option_as_written(help_run):
     shown = squeezed(help_run.stdout)
-    for name, kind, text in plugin.ini_help():
+    for name, kind, text in options.ini_help():
         assert squeezed(f"{name} ({kind}): {text}") in shown, f"{name}: {text!r} not as written"
 
 
@@ -119,8 +119,8 @@ def test_help_lists_nothing_the_option_table_does_not_know(help_run):
     """An option added outside `OPTIONS` would escape the checks above and the Readme."""
     flags = set(re.findall(r"--notebook-test[\w-]*", help_run.stdout))
     ini_names = set(re.findall(r"\bnotebook_test_\w+", help_run.stdout))
-    assert flags == {usage.partition("=")[0] for usage, _ in plugin.command_line_help()}
-    assert ini_names == {name for name, _, _ in plugin.ini_help()}
+    assert flags == {usage.partition("=")[0] for usage, _ in options.command_line_help()}
+    assert ini_names == {name for name, _, _ in options.ini_help()}
 
 
 def test_version(project):

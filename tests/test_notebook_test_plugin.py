@@ -635,6 +635,55 @@ def test_failure_in_a_function_of_an_earlier_cell_shows_both_cells(nbtest):
     )
 
 
+FAILING_CELLS = ("def divide(x):\n    secret = 41\n    return secret / x", "divide(0)")
+
+
+@pytest.mark.parametrize(
+    ("option", "shown", "hidden"),
+    [
+        (
+            "--tb=line",
+            ["<nb.ipynb cell 1>:3: ZeroDivisionError: division by zero"],
+            [">*", "*_pytest*", "nb.ipynb: cell 2, line 1 raised*"],
+        ),
+        ("--tb=no", ["FAILED nb.ipynb::nb - ZeroDivisionError*"], ["*FAILURES*", ">*"]),
+        (
+            "--tb=short",
+            ["<nb.ipynb cell 2>:1: in <module>", "<nb.ipynb cell 1>:3: in divide"],
+            ["*_pytest*", "*notebook_test*"],
+        ),
+        (
+            "--tb=long",
+            ["    def divide(x):", ">       return secret / x", "E       ZeroDivisionError*"],
+            ["*_pytest*"],
+        ),
+        ("--showlocals", ["secret * = 41", "x * = 0"], ["*_pytest*"]),
+        (
+            "--fulltrace",
+            ["*_pytest/runner.py:*", "*notebook_test/engines.py:*", "<nb.ipynb cell 2>:1: "],
+            [],
+        ),
+    ],
+)
+def test_traceback_options_behave_as_for_a_test_module(nbtest, option, shown, hidden):
+    """pytest draws the cells' traceback, so its options apply; only --fulltrace shows
+    the frames of pytest and of the plugin that ran the cells."""
+    notebook(nbtest.path / "nb.ipynb", *FAILING_CELLS)
+    result = run(nbtest, "--notebook-test", option)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(shown)
+    for line in hidden:
+        result.stdout.no_fnmatch_line(line)
+
+
+def test_traceback_starts_at_the_cell_as_for_a_test_module(nbtest):
+    """The frames of pytest and of the plugin above the cell are never shown by default."""
+    notebook(nbtest.path / "nb.ipynb", *FAILING_CELLS)
+    output = run(nbtest, "--notebook-test").stdout.str()
+    assert "notebook_test" not in output.split("_ notebook nb.ipynb _")[1].split("- notebook")[0]
+    assert "def divide(x):" in output
+
+
 def test_assertion_rewriting_can_be_turned_off(nbtest):
     notebook(nbtest.path / "nb.ipynb", "def f():\n    return 1", "assert f() == 2")
     result = run(nbtest, "--notebook-test", "--assert=plain")
@@ -1154,7 +1203,7 @@ def test_ipython_engine_timeout(nbtest):
 
 
 def test_readme_lists_every_option():
-    from ipytest.notebook_test.plugin import options_table
+    from ipytest.notebook_test.options import options_table
 
     readme = (Path(__file__).parents[1] / "Readme.md").read_text("utf-8")
     assert options_table() in readme, "regenerate the table with options_table()"
@@ -1174,7 +1223,16 @@ def test_plugin_module_imports_nothing_heavy():
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert output.strip() == "['ipytest.notebook_test', 'ipytest.notebook_test.plugin']"
+    # Only the plugin's own small modules: no IPython, nbformat, coverage or engine.
+    assert output.strip() == str(
+        [
+            "ipytest._compat_pytest",
+            "ipytest.notebook_test",
+            "ipytest.notebook_test.options",
+            "ipytest.notebook_test.plugin",
+            "ipytest.notebook_test.report",
+        ]
+    )
 
 
 def test_display_is_ipythons(nbtest):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
 
@@ -9,12 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ipytest.notebook_test.options import OPTIONS
 from ipytest.notebook_test.settings import (
     DUMP_CHOICES,
+    PARSERS,
     Settings,
     SettingsError,
     apply_metadata,
     choose_collector,
+    default_settings,
     parse_bool,
     parse_choice,
     parse_name,
@@ -23,6 +27,8 @@ from ipytest.notebook_test.settings import (
     parse_timeout,
     switched_on_in,
 )
+
+DEFAULTS = default_settings()
 
 
 @pytest.mark.parametrize(
@@ -145,7 +151,8 @@ def test_metadata_overrides_each_key():
             "engine": "ipython",
         },
     }
-    assert apply_metadata(Settings(), metadata) == Settings(
+    assert apply_metadata(DEFAULTS, metadata) == dataclasses.replace(
+        DEFAULTS,
         enabled=False,
         default_all=False,
         strip_magics=False,
@@ -158,7 +165,8 @@ def test_metadata_overrides_each_key():
 
 @pytest.mark.parametrize("metadata", [None, {}, {"kernelspec": {}}, [], "text"])
 def test_metadata_without_the_key_changes_nothing(metadata):
-    assert apply_metadata(Settings(seed=3), metadata) == Settings(seed=3)
+    settings = dataclasses.replace(DEFAULTS, seed=3)
+    assert apply_metadata(settings, metadata) == settings
 
 
 @pytest.mark.parametrize(
@@ -177,7 +185,7 @@ def test_metadata_without_the_key_changes_nothing(metadata):
 )
 def test_metadata_rejects(overrides, message):
     with pytest.raises(SettingsError, match=message):
-        apply_metadata(Settings(), {"notebook_test": overrides})
+        apply_metadata(DEFAULTS, {"notebook_test": overrides})
 
 
 _json = st.recursive(
@@ -207,7 +215,7 @@ _json = st.recursive(
     )
 )
 def test_metadata_gives_settings_or_a_clear_error(overrides):
-    settings, error = _outcome(apply_metadata, Settings(), {"notebook_test": overrides})
+    settings, error = _outcome(apply_metadata, DEFAULTS, {"notebook_test": overrides})
     if error is not None:
         assert 'metadata["notebook_test"]' in str(error)
     else:
@@ -294,3 +302,23 @@ def test_choose_collector_refuses_a_tie_naming_both(typed, message):
     with pytest.raises(SettingsError) as error:
         choose_collector("--notebook-test", typed, "--nbval-lax", typed)
     assert fnmatch.fnmatchcase(str(error.value), message + "*"), str(error.value)
+
+
+def test_the_defaults_are_those_of_the_option_table():
+    assert default_settings() == Settings(
+        default_all=True,
+        strip_magics=True,
+        seed=42,
+        mpl_backend="Agg",
+        plotly_renderer="jpg",
+        dump_code="onfail",
+        timeout=None,
+        engine="python",
+        enabled=True,
+    )
+
+
+def test_every_setting_has_an_option_and_a_parser():
+    fields = {field.name for field in dataclasses.fields(Settings)} - {"enabled"}
+    assert {option.setting for option in OPTIONS if option.setting} == fields
+    assert set(PARSERS) == fields

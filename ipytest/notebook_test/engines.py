@@ -35,6 +35,7 @@ from .._plan import CellFailed, CellPlan
 from . import NotebookTestWarning
 from .deadline import Deadline, NotebookTimeout
 from .libraries import library_settings
+from .settings import Settings
 from .source import python_code
 
 _PARSE_FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
@@ -74,17 +75,6 @@ class RunState:
             self.namespace = None
 
 
-@dataclasses.dataclass(frozen=True)
-class RunOptions:
-    """The settings of a run that apply to any notebook (the engine is chosen apart)."""
-
-    seed: int | None = 42
-    mpl_backend: str | None = "Agg"
-    plotly_renderer: str | None = "jpg"
-    timeout: float | None = None
-    prelude: Callable[[Path], object] | None = None
-
-
 class Engine(Protocol):
     """Runs the cells of `plans` that run, in order; raises when one misbehaves."""
 
@@ -93,40 +83,51 @@ class Engine(Protocol):
     def run(self, plans: Sequence[CellPlan], state: RunState, start: Start) -> None: ...
 
 
+def engine_for(settings: Settings, rewrite_asserts: bool = True) -> Engine:
+    """The engine `settings.engine` names, set up as `settings` say."""
+    if settings.engine == IPythonEngine.name:
+        return IPythonEngine()
+    return PythonEngine(settings.strip_magics, rewrite_asserts)
+
+
 def run_notebook(
     path: Path,
     plans: Sequence[CellPlan],
     engine: Engine,
     state: RunState,
-    options: RunOptions | None = None,
+    settings: Settings,
+    prelude: Callable[[Path], object] | None = None,
 ) -> None:
     """Run the planned cells of the notebook at `path` with `engine`.
 
-    Raises what a cell raised, `CellFailed` or `NotebookTimeout`; `state` tells which cell
-    was running. Everything the run changes in the process is put back.
+    `settings` give the seed, the libraries' settings and the timeout; `prelude` is called
+    with the notebook's path before its first cell. Raises what a cell raised,
+    `CellFailed` or `NotebookTimeout`; `state` tells which cell was running. Everything
+    the run changes in the process is put back.
     """
-    options = options or RunOptions()
     with contextlib.ExitStack() as stack:
         stack.enter_context(notebook_environment(path.resolve().parent))
         stack.enter_context(
-            library_settings(options.seed, options.mpl_backend, options.plotly_renderer)
+            library_settings(settings.seed, settings.mpl_backend, settings.plotly_renderer)
         )
-        start = functools.partial(_timed, path, state, options)
+        start = functools.partial(_timed, path, state, settings.timeout, prelude)
         try:
             engine.run(plans, state, start)
         except NotebookTimeout as error:
-            error.notebook, error.seconds = state.notebook, options.timeout or 0.0
+            error.notebook, error.seconds = state.notebook, settings.timeout or 0.0
             error.where = state.where
             raise
 
 
 @contextlib.contextmanager
-def _timed(path: Path, state: RunState, options: RunOptions) -> Iterator[Deadline]:
+def _timed(
+    path: Path, state: RunState, timeout: float | None, prelude: Callable[[Path], object] | None
+) -> Iterator[Deadline]:
     """The deadline of the notebook, started once the engine is ready; calls the prelude."""
-    with Deadline.start(options.timeout) as deadline:
-        if options.prelude is not None:
+    with Deadline.start(timeout) as deadline:
+        if prelude is not None:
             state.in_prelude = True
-            options.prelude(path)
+            prelude(path)
             state.in_prelude = False
         yield deadline
         deadline.check(state)
@@ -302,6 +303,3 @@ def _kept_ipytest_configuration() -> Iterator[None]:
         _options.current_config.update(saved_config)
         _config._rewrite_transformer = saved_transformer
         ipytest.exit_code = saved_exit_code
-
-
-ENGINES: dict[str, Callable[..., Engine]] = {"python": PythonEngine, "ipython": IPythonEngine}

@@ -20,187 +20,29 @@ from typing import Any
 
 import pytest
 
+from .._compat_pytest import TracebackFilter
+from . import report
+from .options import (
+    BY_FLAG,
+    DUMP_FOLDER,
+    ENABLE_HELP,
+    ENABLE_INI,
+    ENABLE_INI_HELP,
+    ENABLE_OPTION,
+    OPTIONS,
+    for_argparse,
+)
+
 PLUGIN_NAME = "notebook_test"
 SESSION_PLUGIN_NAME = "notebook_test-session"
-ENABLE_OPTION = "--notebook-test"
-ENABLE_INI = "notebook_test_enabled"
 NOTEBOOK_SUFFIX = ".ipynb"
 CHECKPOINTS_FOLDER = ".ipynb_checkpoints"
-DUMP_FOLDER = "notebook-test-code"
 CODE_SECTION = "notebook-test generated code"
-REPORT_SECTION = "notebook-test"
 EMPTY_PROPERTY = "notebook-test"
 EMPTY_VALUE = "no code cell selected"
 EMPTY_STATUS = "PASSED (no code cell selected)"
-SOURCE_CONTEXT = 3
 # nbval's switches (option -> dest): nbval collects notebooks too.
 NBVAL_SWITCHES = {"--nbval": "nbval", "--nbval-lax": "nbval_lax"}
-ENABLE_HELP = "collect .ipynb files and run each as one test, in this process"
-ENABLE_INI_HELP = "collect .ipynb files as with --notebook-test"
-
-
-class _Option:
-    """One `--notebook-test-<flag>` option and its ini twin `notebook_test_<ini>`.
-
-    A plain class: this module is imported on every pytest start, and a dataclass costs
-    more to define than all the rest of it.
-    """
-
-    __slots__ = ("default", "flag", "help", "ini", "metavar", "multiple")
-
-    def __init__(
-        self, flag: str, ini: str, default: str, metavar: str, help: str, multiple: bool = False
-    ) -> None:
-        self.flag = flag
-        self.ini = ini
-        self.default = default
-        self.metavar = metavar
-        self.help = help
-        self.multiple = multiple
-
-    @property
-    def dest(self) -> str:
-        return "notebook_test_" + self.flag.replace("-", "_")
-
-    @property
-    def name(self) -> str:
-        return f"{ENABLE_OPTION}-{self.flag}"
-
-    @property
-    def ini_name(self) -> str:
-        return f"notebook_test_{self.ini}"
-
-    @property
-    def ini_type(self) -> str:
-        return "linelist" if self.multiple else "string"
-
-    @property
-    def usage(self) -> str:
-        return f"{self.name}={self.metavar}"
-
-    @property
-    def command_line_help(self) -> str:
-        return f"{self.help} (default: {self.default or 'none'})"
-
-
-OPTIONS = (
-    _Option(
-        "path",
-        "paths",
-        "",
-        "PATH",
-        "also collect the notebooks under this folder, or matching this glob "
-        "(repeatable; the ini option takes one per line)",
-        multiple=True,
-    ),
-    _Option(
-        "envvar",
-        "envvar",
-        "NOTEBOOK_DIR_TO_TEST",
-        "NAME",
-        "also collect the notebooks under the folder that this environment variable names, "
-        "when it is set",
-    ),
-    _Option(
-        "default-all",
-        "default_all",
-        "true",
-        "BOOL",
-        "whether code cells run before a '# notebook-test: default-all=' directive",
-    ),
-    _Option(
-        "strip-magics",
-        "strip_magics",
-        "true",
-        "BOOL",
-        "python engine: turn IPython line magics (%...) and shell escapes (!...) into no-ops; "
-        "run the body of %%time-like cell magics; leave out cells of other cell magics",
-    ),
-    _Option(
-        "seed",
-        "seed",
-        "42",
-        "INT",
-        "seed random, and numpy.random once imported, before each notebook ('none': leave "
-        "them alone)",
-    ),
-    _Option(
-        "mpl-backend",
-        "mpl_backend",
-        "Agg",
-        "NAME",
-        "matplotlib backend for notebooks that use matplotlib ('none': leave it alone)",
-    ),
-    _Option(
-        "plotly-renderer",
-        "plotly_renderer",
-        "jpg",
-        "NAME",
-        "plotly's default renderer for notebooks that use plotly ('none': leave it alone)",
-    ),
-    _Option(
-        "dump-code",
-        "dump_code",
-        "onfail",
-        "never|onfail|always",
-        "onfail: attach the generated code to a failure's report; always: also write it to a "
-        "file for every notebook (see dump-dir)",
-    ),
-    _Option(
-        "dump-dir",
-        "dump_dir",
-        "",
-        "DIR",
-        f"folder for dump-code=always (default: {DUMP_FOLDER}/ beside the --junitxml file, "
-        "else in pytest's cache folder)",
-    ),
-    _Option(
-        "timeout",
-        "timeout",
-        "none",
-        "SECONDS",
-        "fail a notebook that runs longer than this, naming the cell it was running "
-        "('none' or 0: no limit)",
-    ),
-    _Option(
-        "prelude",
-        "prelude",
-        "",
-        "MODULE:FUNCTION",
-        "call this function with the notebook's path before its first cell, in the "
-        "notebook's folder",
-    ),
-    _Option(
-        "engine",
-        "engine",
-        "python",
-        "python|ipython",
-        "python: compile the cells and run them in a module namespace; ipython: run them in "
-        "an in-process IPython shell (magics and %%ipytest work)",
-    ),
-)
-
-_OPTIONS_BY_FLAG = {option.flag: option for option in OPTIONS}
-
-
-def command_line_help() -> list[tuple[str, str]]:
-    """`(usage, help)` of every command-line option, as `pytest --help` shows them."""
-    return [(ENABLE_OPTION, ENABLE_HELP)] + [(o.usage, o.command_line_help) for o in OPTIONS]
-
-
-def ini_help() -> list[tuple[str, str, str]]:
-    """`(name, type, help)` of every ini option, the help as `pytest --help` shows it."""
-    return [(ENABLE_INI, "bool", ENABLE_INI_HELP)] + [
-        (o.ini_name, o.ini_type, o.help) for o in OPTIONS
-    ]
-
-
-def _for_argparse(text: str) -> str:
-    """`text` as argparse's help: argparse formats it with `%`, so every `%` is doubled.
-
-    (pytest prints the help of ini options as it is.)
-    """
-    return text.replace("%", "%%")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -210,7 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         dest="notebook_test",
-        help=_for_argparse(ENABLE_HELP),
+        help=for_argparse(ENABLE_HELP),
     )
     parser.addini(ENABLE_INI, type="bool", default=False, help=ENABLE_INI_HELP)
     for option in OPTIONS:
@@ -220,7 +62,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             default=None,
             dest=option.dest,
             metavar=option.metavar,
-            help=_for_argparse(option.command_line_help),
+            help=for_argparse(option.command_line_help),
         )
         parser.addini(
             option.ini_name,
@@ -299,21 +141,6 @@ def _wins_over_nbval(config: pytest.Config) -> bool:
     return True
 
 
-def options_table() -> str:
-    """The Markdown table of the options, for the Readme."""
-    rows = [
-        "| command line | ini option | default | meaning |",
-        "| --- | --- | --- | --- |",
-        f"| `{ENABLE_OPTION}` | `{ENABLE_INI}` | off | collect notebooks and run them in-process |",
-    ]
-    for option in OPTIONS:
-        # A "|" inside a table cell must be escaped, even in a code span.
-        usage = option.usage.replace("|", "\\|")
-        default = f"`{option.default}`" if option.default else "none"
-        rows.append(f"| `{usage}` | `{option.ini_name}` | {default} | {option.help} |")
-    return "\n".join(rows) + "\n"
-
-
 class NotebookTestSession:
     """The options of a session with notebook testing on, and its collection hooks."""
 
@@ -322,15 +149,8 @@ class NotebookTestSession:
 
         self.config = config
         value, name = self._value, self._source
-        self.settings = parse.Settings(
-            default_all=parse.parse_bool(value("default-all"), name("default-all")),
-            strip_magics=parse.parse_bool(value("strip-magics"), name("strip-magics")),
-            seed=parse.parse_seed(value("seed"), name("seed")),
-            mpl_backend=parse.parse_name(value("mpl-backend"), name("mpl-backend")),
-            plotly_renderer=parse.parse_name(value("plotly-renderer"), name("plotly-renderer")),
-            dump_code=parse.parse_choice(value("dump-code"), name("dump-code"), parse.DUMP_CHOICES),
-            timeout=parse.parse_timeout(value("timeout"), name("timeout")),
-            engine=parse.parse_choice(value("engine"), name("engine"), parse.ENGINE_CHOICES),
+        self.settings = parse.read_settings(
+            lambda option: value(option.flag), lambda option: name(option.flag)
         )
         self.prelude_name = parse.parse_prelude(value("prelude"), name("prelude"))
         self._prelude: Any = None
@@ -344,13 +164,13 @@ class NotebookTestSession:
 
     def _value(self, flag: str) -> Any:
         """The option's value: from the command line, else the ini file, else the default."""
-        option = _OPTIONS_BY_FLAG[flag]
+        option = BY_FLAG[flag]
         given = self.config.getoption(option.dest)
         return self.config.getini(f"notebook_test_{option.ini}") if given is None else given
 
     def _source(self, flag: str) -> str:
         """Where the option's value comes from, for error messages."""
-        option = _OPTIONS_BY_FLAG[flag]
+        option = BY_FLAG[flag]
         if self.config.getoption(option.dest) is not None:
             return f"{ENABLE_OPTION}-{flag}"
         return f"notebook_test_{option.ini} (ini)"
@@ -502,7 +322,7 @@ def _label(node: pytest.Node) -> str:
     return node.nodeid.split("::")[0]
 
 
-class NotebookItem(pytest.Item):
+class NotebookItem(TracebackFilter, pytest.Item):
     """One notebook run as one test."""
 
     def __init__(
@@ -520,29 +340,18 @@ class NotebookItem(pytest.Item):
             pytest.fail(self.problem, pytrace=False)
 
     def runtest(self) -> None:
-        from .engines import ENGINES, RunOptions, RunState, run_notebook
+        from .engines import RunState, engine_for, run_notebook
 
         session = self.session_options
-        settings = self.settings
         label = _label(self)
-        if settings.engine == "python":
-            engine = ENGINES["python"](settings.strip_magics, session.rewrite_asserts)
-        else:
-            engine = ENGINES["ipython"]()
-        if settings.dump_code == "always":
+        if self.settings.dump_code == "always":
             self._write_dump(label)
-        options = RunOptions(
-            seed=settings.seed,
-            mpl_backend=settings.mpl_backend,
-            plotly_renderer=settings.plotly_renderer,
-            timeout=settings.timeout,
-            prelude=session.prelude(),
-        )
         self.state = RunState(label)
-        run_notebook(self.path, self.plans, engine, self.state, options)
+        engine = engine_for(self.settings, rewrite_asserts=session.rewrite_asserts)
+        run_notebook(self.path, self.plans, engine, self.state, self.settings, session.prelude())
         if not self.state.ran:
             self.user_properties.append((EMPTY_PROPERTY, EMPTY_VALUE))
-            self.add_report_section("call", REPORT_SECTION, f"{label}: {EMPTY_VALUE}")
+            self.add_report_section("call", report.SECTION, f"{label}: {EMPTY_VALUE}")
 
     def dump(self) -> str:
         """The code of the cells that run, as one text (`source.dump`)."""
@@ -582,104 +391,48 @@ class NotebookItem(pytest.Item):
         from .deadline import NotebookTimeout
 
         error = excinfo.value
-        state = self.state
+        label = _label(self)
         if isinstance(error, PreludeError):
             return str(error)
         if isinstance(error, CellFailed):
-            text = f"{_label(self)}: {error}"
-            if error.source:
-                text += "\n" + _excerpt(error.source, None)
-            return text
-        filenames = set(state.filenames) if state is not None else set()
-        if isinstance(error, SyntaxError) and error.filename in filenames:
-            return _syntax_error_text(_label(self), state.cell, error)
-        traceback = excinfo.traceback
-        cell_entries = [
-            entry for entry in traceback if entry.frame.code.raw.co_filename in filenames
-        ]
-        if cell_entries:
-            # From the cell that was running: what called it is the plugin and pytest.
-            first = next(i for i, entry in enumerate(traceback) if entry in cell_entries)
-            excinfo.traceback = type(traceback)(list(traceback)[first:])
-        elif not isinstance(error, NotebookTimeout):
-            excinfo.traceback = traceback.filter(
-                lambda entry: (
-                    not _is_internal(entry.frame.code.raw.co_filename)
-                    and not _is_pytest(entry.frame.code.raw.co_filename)
-                )
-            )
-        tbstyle = style or self.config.getoption("tbstyle", "auto")
-        representation = excinfo.getrepr(
-            funcargs=True,
-            abspath=False,
-            showlocals=self.config.getoption("showlocals", False),
-            style="long" if tbstyle == "auto" else tbstyle,
-            tbfilter=False,
-            truncate_locals=self.config.getoption("verbose", 0) < 2,
-        )
-        summary = (
-            str(error)
-            if isinstance(error, NotebookTimeout)
-            else _summary(_label(self), state, error, cell_entries)
-        )
-        if hasattr(representation, "addsection"):
-            representation.addsection(REPORT_SECTION, summary)
+            return report.cell_failure_text(label, error)
+        state = self.state
+        if isinstance(error, SyntaxError) and error.filename in self._cell_filenames():
+            return report.syntax_error_text(label, state.cell, error)
+        # pytest's own report (--tb, --fulltrace, -l), with the frames `filter_traceback` keeps;
+        # the style chosen as pytest's `Function` chooses it (`Node` would ignore line and no).
+        if style is None:
+            style = self.config.getoption("tbstyle", "auto")
+        representation = super().repr_failure(excinfo, "long" if style == "auto" else style)
+        if hasattr(representation, "addsection") and style != "line":
+            if isinstance(error, NotebookTimeout):
+                text = str(error)
+            else:
+                where = state.where if state is not None else "the prelude"
+                text = report.summary(label, where, error, self._failing_line(excinfo))
+            representation.addsection(report.SECTION, text)
         return representation
 
+    def filter_traceback(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
+        """From the cell that raised; else without the plugin's and pytest's frames."""
+        from .deadline import NotebookTimeout
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-_PYTEST_DIRS = tuple(
-    os.path.dirname(os.path.abspath(module.__file__))
-    for module in (pytest, sys.modules.get("_pytest"), sys.modules.get("pluggy"))
-    if module is not None and getattr(module, "__file__", None)
-)
+        traceback = excinfo.traceback
+        first = report.first_cell_entry(traceback, self._cell_filenames())
+        if first is not None:
+            return type(traceback)(list(traceback)[first:])
+        if isinstance(excinfo.value, NotebookTimeout):
+            return traceback
+        return traceback.filter(
+            lambda entry: not report.is_machinery(entry.frame.code.raw.co_filename, _PYTEST_DIRS)
+        )
 
+    def _cell_filenames(self) -> set[str]:
+        return set(self.state.filenames) if self.state is not None else set()
 
-def _is_internal(filename: str) -> bool:
-    return os.path.dirname(os.path.abspath(filename)) == _PACKAGE_DIR
-
-
-def _is_pytest(filename: str) -> bool:
-    return os.path.abspath(filename).startswith(_PYTEST_DIRS)
-
-
-def _summary(label: str, state: Any, error: BaseException, cell_entries: list) -> str:
-    where = state.where if state is not None else "the prelude"
-    if cell_entries:
-        last = cell_entries[0]
-        where = f"{where}, line {last.lineno + 1}"
-    return f"{label}: {where} raised {type(error).__name__}: {error}"
+    def _failing_line(self, excinfo: pytest.ExceptionInfo[BaseException]) -> int | None:
+        first = report.first_cell_entry(excinfo.traceback, self._cell_filenames())
+        return None if first is None else excinfo.traceback[first].lineno + 1
 
 
-def _syntax_error_text(label: str, cell: int | None, error: SyntaxError) -> str:
-    lines = [
-        f"{label}: cell {cell}, line {error.lineno}: SyntaxError: {error.msg}",
-        _excerpt(linecache_source(error.filename), error.lineno, error.offset),
-        "(IPython syntax such as %magic, !command or obj? runs with "
-        "--notebook-test-strip-magics=true for line magics and shell escapes, or "
-        "--notebook-test-engine=ipython for all of it)",
-    ]
-    return "\n".join(lines)
-
-
-def linecache_source(filename: str) -> str:
-    import linecache
-
-    return "".join(linecache.getlines(filename))
-
-
-def _excerpt(source: str, line: int | None, column: int | None = None) -> str:
-    """Numbered lines of a cell: all of a short cell, else those around `line`."""
-    lines = source.splitlines()
-    if line is None or len(lines) <= 2 * SOURCE_CONTEXT + 1:
-        first, last = 1, len(lines)
-    else:
-        first, last = max(1, line - SOURCE_CONTEXT), min(len(lines), line + SOURCE_CONTEXT)
-    width = len(str(last))
-    shown = []
-    for number in range(first, last + 1):
-        mark = ">" if number == line else " "
-        shown.append(f"{mark} {number:>{width}} | {lines[number - 1]}")
-        if number == line and column:
-            shown.append(" " * (width + 5 + column - 1) + "^")
-    return "\n".join(shown)
+_PYTEST_DIRS = report.pytest_dirs((pytest, sys.modules.get("_pytest"), sys.modules.get("pluggy")))

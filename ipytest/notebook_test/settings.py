@@ -12,8 +12,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
+
+from .options import OPTIONS, Option
 
 METADATA_KEY = "notebook_test"
 DUMP_CHOICES = ("never", "onfail", "always")
@@ -37,17 +39,39 @@ class SettingsError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """How one notebook is run; the defaults are those of the plugin."""
+    """How one notebook is run. `default_settings()` gives the plugin's defaults."""
 
+    default_all: bool
+    strip_magics: bool
+    seed: int | None
+    mpl_backend: str | None
+    plotly_renderer: str | None
+    dump_code: str
+    timeout: float | None
+    engine: str
+    # Only a notebook's metadata turns a notebook off.
     enabled: bool = True
-    default_all: bool = True
-    strip_magics: bool = True
-    seed: int | None = 42
-    mpl_backend: str | None = "Agg"
-    plotly_renderer: str | None = "jpg"
-    dump_code: str = "onfail"
-    timeout: float | None = None
-    engine: str = "python"
+
+
+def read_settings(
+    value_of: Callable[[Option], Any], source_of: Callable[[Option], str]
+) -> Settings:
+    """The settings from each option's value; `source_of` names where a value comes from.
+
+    The options are those of `options.OPTIONS` that have a setting; each value is parsed
+    by the parser of its setting (`PARSERS`). Raises `SettingsError`.
+    """
+    values = {
+        option.setting: PARSERS[option.setting](value_of(option), source_of(option))
+        for option in OPTIONS
+        if option.setting is not None
+    }
+    return Settings(**values)
+
+
+def default_settings() -> Settings:
+    """The settings when no option is given: the defaults of the option table."""
+    return read_settings(lambda option: option.default, lambda option: option.name)
 
 
 def parse_bool(value: str | bool, option: str) -> bool:
@@ -137,6 +161,27 @@ def parse_prelude(value: str | None, option: str) -> tuple[str, str] | None:
             "mypackage.testing:notebook_prelude)"
         )
     return module, function
+
+
+def parse_dump_code(value: str, option: str) -> str:
+    return parse_choice(value, option, DUMP_CHOICES)
+
+
+def parse_engine(value: str, option: str) -> str:
+    return parse_choice(value, option, ENGINE_CHOICES)
+
+
+# Setting -> the parser of its option's value (text from the command line or ini file).
+PARSERS: dict[str, Callable[[Any, str], Any]] = {
+    "default_all": parse_bool,
+    "strip_magics": parse_bool,
+    "seed": parse_seed,
+    "mpl_backend": parse_name,
+    "plotly_renderer": parse_name,
+    "dump_code": parse_dump_code,
+    "timeout": parse_timeout,
+    "engine": parse_engine,
+}
 
 
 # Metadata key -> (Settings field, parser of the JSON value).
