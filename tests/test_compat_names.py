@@ -135,8 +135,45 @@ CONFIG_NAMES = [
 
 # Where the code of `ipytest._impl` lives now: module -> names defined there.
 HOMES = {
-    "ipytest._impl": IMPL_NAMES,
-}
+    "ipytest._args": [
+        "ArgMapping", "_expand_arg", "eval_defopts_auto", "expand_args", "parse_magic_line",
+    ],
+    "ipytest._collect": [
+        "NotebookPlugin", "PROGRAM_NAME", "_SHELL_NAMES", "_code_filename", "_import_names",
+        "_known_shell_names", "_node_id", "_notebook_module_class", "_point_doctest_at_cell",
+        "_test_module_names", "_xdist_workers",
+    ],
+    "ipytest._coverage": [
+        "COVERAGE_CONFIG_FILE", "COVERAGE_PLUGIN_PACKAGE", "MERGED_COVERAGE_PREFIX",
+        "_warn_merged_once", "_warned_coverage_configs", "check_coverage_available",
+        "coverage_args", "coverage_requested", "find_coverage_configs",
+    ],
+    "ipytest._exit_codes": [
+        "EXIT_CODE_MEANINGS", "EXIT_INTERNAL_ERROR", "EXIT_INTERRUPTED",
+        "EXIT_NO_TESTS_COLLECTED", "EXIT_OK", "EXIT_USAGE_ERROR",
+    ],
+    "ipytest._magic": [
+        "RUN_OPTIONS_MARKER", "_RUN_KEYWORDS", "_RUN_OPTIONS_LINE", "_calling_cell_count",
+        "_evaluate_run_options", "check_run_options", "eval_run_kwargs", "ipytest_magic",
+        "parse_run_options", "run_options_comment",
+    ],
+    "ipytest._namespace": ["_Namespace", "clean", "force_reload", "reload", "user_module"],
+    "ipytest._run": [
+        "Error", "IGNORE_ALREADY_IMPORTED", "MODULE_PREFIX", "THREAD_NAME",
+        "THREAD_POLL_INTERVAL", "THREAD_STOP_TIMEOUT", "_MISSING", "_call_in_thread",
+        "_check_no_unstopped_thread", "_environment_variable", "_placeholder_name",
+        "_placeholder_names", "_placeholders_in_use", "_raise_in_thread", "_registered_module",
+        "_run", "_temporary_module_file", "_unstopped_thread", "run",
+    ],
+    "ipytest._transformers": ["RewriteAssertTransformer", "_is_rewriter"],
+    # What the old module imported: standard library, typing and ipytest's own modules.
+    "ipytest._impl": [
+        "Any", "Iterable", "Iterator", "Mapping", "Path", "Sequence", "UsageError", "_options",
+        "annotations", "ast", "contextlib", "ctypes", "default", "fnmatch", "functools",
+        "hashlib", "importlib", "inspect", "linecache", "os", "re", "rewrite_module", "shlex",
+        "shutil", "string", "sys", "tempfile", "threading", "types", "warnings",
+    ],
+}  # fmt: skip
 
 
 def _home_of(name: str) -> str:
@@ -174,3 +211,33 @@ def test_from_impl_import_star_gives_the_public_names():
         "reload",
         "run",
     } <= set(namespace)
+
+
+def test_every_old_name_has_one_home():
+    homed = [name for names in HOMES.values() for name in names]
+    assert sorted(homed) == sorted(IMPL_NAMES)
+
+
+def test_setting_a_name_of_impl_sets_it_where_the_code_reads_it(monkeypatch):
+    from ipytest import _impl, _run, _transformers
+
+    monkeypatch.setattr(_impl, "THREAD_STOP_TIMEOUT", 0.5)
+    assert _run.THREAD_STOP_TIMEOUT == 0.5
+    sentinel = object()
+    monkeypatch.setattr(_impl, "rewrite_module", sentinel)
+    assert _transformers.rewrite_module is sentinel
+    monkeypatch.undo()
+    assert _run.THREAD_STOP_TIMEOUT == 10.0
+    assert _transformers.rewrite_module is _impl.rewrite_module is not sentinel
+
+
+def test_the_unstopped_thread_of_impl_is_the_runs_current_one(monkeypatch):
+    import threading
+
+    from ipytest import _impl, _run
+
+    thread = threading.Thread(target=lambda: None)
+    monkeypatch.setattr(_run, "_unstopped_thread", thread)
+    assert _impl._unstopped_thread is thread
+    _impl._unstopped_thread = None
+    assert _run._unstopped_thread is None
