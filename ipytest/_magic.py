@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from . import _options
+from . import _compat_ipython, _options
 from ._args import parse_magic_line
 from ._coverage import coverage_requested
 from ._namespace import clean, user_module
@@ -168,7 +168,7 @@ def _calling_cell_count(shell: Any) -> Iterator[None]:
     IPython counts a cell before running it, so the body would otherwise be compiled as
     the next cell: `In[N+1]` in tracebacks and coverage reports instead of `In[N]`.
     """
-    counts = getattr(getattr(shell, "compile", None), "_filename_map", None)
+    counts = _compat_ipython.execution_counts(shell)
     frame = sys._getframe(1)
     number = None
     while frame is not None and isinstance(counts, dict) and number is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -123,7 +124,7 @@ RUN_LAYERS = {
     "_transformers": {"_rewrite"},
     "_collect": {"_exit_codes"},
     "_run": {"_options", "_args", "_collect", "_coverage", "_exit_codes", "_namespace", "_threads"},
-    "_magic": {"_options", "_args", "_coverage", "_namespace", "_run"},
+    "_magic": {"_options", "_args", "_compat_ipython", "_coverage", "_namespace", "_run"},
 }
 
 
@@ -152,3 +153,24 @@ def test_the_run_layers_have_no_cycle():
     for module, imports in RUN_LAYERS.items():
         assert imports & set(RUN_LAYERS) <= seen, module
         seen.add(module)
+
+
+# Private internals of pytest, IPython and coverage.py: reached only from the adapters.
+PRIVATE_INTERNALS = re.compile(
+    r"\b_pytest\b|IPython\.core\.compilerop|coverage\.(python|parser|config)\b"
+    r"|_filename_map|get_code_name|\.run_code\b|atexit_operations|kill_bg_processes"
+    r"|_saferepr|_format_assertmsg|_format_explanation|_reprcompare|_should_repr_global_name"
+)
+ADAPTERS = {"_compat_pytest.py", "_compat_ipython.py", "_compat_coverage.py"}
+
+
+def test_private_internals_are_reached_only_from_the_adapters():
+    package = Path(__file__).parents[1] / "ipytest"
+    found = [
+        f"{path.relative_to(package)}:{number}: {line.strip()}"
+        for path in sorted(package.rglob("*.py"))
+        if path.name not in ADAPTERS
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if PRIVATE_INTERNALS.search(line)
+    ]
+    assert found == []
