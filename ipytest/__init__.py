@@ -27,16 +27,17 @@ _EXPORTS = {
     "config": "._config",
     "load_ipython_extension": "._config",
     "unload_ipython_extension": "._config",
-    "Error": "._impl",
-    "clean": "._impl",
-    "force_reload": "._impl",
-    "reload": "._impl",
-    "run": "._impl",
+    "Error": "._run",
+    "clean": "._namespace",
+    "force_reload": "._namespace",
+    "reload": "._namespace",
+    "run": "._run",
 }
 
 if TYPE_CHECKING:
     from ._config import autoconfig, config
-    from ._impl import Error, clean, force_reload, reload, run
+    from ._namespace import clean, force_reload, reload
+    from ._run import Error, run
 
 
 def __getattr__(name: str):

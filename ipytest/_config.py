@@ -21,6 +21,8 @@ __all__ = [
 ]
 
 MAGIC_NAME = "ipytest"
+# Where the magic function is defined, today and in versions before the split of `_impl`.
+_MAGIC_MODULES = (_impl.ipytest_magic.__module__, _impl.__name__)
 
 # The transformer registered with the shell by `rewrite_asserts=True`, else None.
 _rewrite_transformer: _impl.RewriteAssertTransformer | None = None
@@ -110,7 +112,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     _rewrite_transformer = None
     MisplacedMagicCheck.unregister_with_shell(ipython)
     cell_magics = ipython.magics_manager.magics["cell"]
-    if getattr(cell_magics.get(MAGIC_NAME), "__module__", None) == _impl.__name__:
+    if getattr(cell_magics.get(MAGIC_NAME), "__module__", None) in _MAGIC_MODULES:
         del cell_magics[MAGIC_NAME]
     if "ipytest.cov" in sys.modules:
         from . import cov

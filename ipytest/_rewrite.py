@@ -26,6 +26,8 @@ import ast
 import marshal
 import sys
 
+from . import _compat_pytest
+
 HELPER_NAME = "@ipytest_ar"
 HELPER_MODULE = "ipytest._rewrite"
 HELPER_FUNCTION = "failure"
@@ -392,33 +394,30 @@ def failure(plan: bytes | tuple, *message: object) -> str:
     Called by rewritten code, from the frame of the failing assert, with the marshalled
     plan (or the plan itself, from code rewritten before plans were marshalled).
     """
-    from _pytest.assertion import rewrite as pytest_rewrite
-
     if isinstance(plan, bytes):
         plan = marshal.loads(plan)
 
-    explainer = _Explainer(sys._getframe(1), pytest_rewrite)
+    explainer = _Explainer(sys._getframe(1))
     explanation = explainer.explain(plan)
     if message:
         # pytest escapes "%" because its template is %-formatted afterwards; undo that.
-        prefix = pytest_rewrite._format_assertmsg(message[0]).replace("%%", "%")
+        prefix = _compat_pytest.format_assertmsg(message[0]).replace("%%", "%")
         text = f"{prefix}\n>assert {explanation}"
     else:
         text = f"assert {explanation}"
-    return pytest_rewrite._format_explanation(text)
+    return _compat_pytest.format_explanation(text)
 
 
 class _Explainer:
     """Renders a plan into pytest's explanation markup ("{", "}" and "~" lines)."""
 
-    def __init__(self, frame, pytest_rewrite) -> None:
+    def __init__(self, frame) -> None:
         self.locals = frame.f_locals
         self.globals = frame.f_globals
         self.builtins = frame.f_builtins
-        self.pytest_rewrite = pytest_rewrite
 
     def repr(self, value: object) -> str:
-        return self.pytest_rewrite._saferepr(value)
+        return _compat_pytest.saferepr(value)
 
     def temporary(self, index: int) -> object:
         return self.locals[f"{TEMP_PREFIX}{index}"]
@@ -451,7 +450,7 @@ class _Explainer:
         # pytest shows every local by its value. At module level, where notebook code runs,
         # all names are local: there, callables and modules are shown by name, as globals.
         is_local = name in self.locals and self.locals is not self.globals
-        if is_local or self.pytest_rewrite._should_repr_global_name(value):
+        if is_local or _compat_pytest.should_repr_global_name(value):
             return self.repr(value)
         return name
 
@@ -502,18 +501,7 @@ class _Explainer:
         raise AssertionError("unreachable: the last comparison has no stored result")
 
     def compare_detail(self, symbol: str, left: object, right: object) -> str | None:
-        from _pytest.assertion import util
-
-        if util._reprcompare is None:
-            return None
-        detail = util._reprcompare(symbol, left, right)
-        if detail is None:
-            return None
-        config = getattr(util, "_config", None)
-        if config is None or config.getvalue("assertmode") == "rewrite":
-            # pytest doubled every "%" for its %-formatted template; undo it.
-            detail = detail.replace("%%", "%")
-        return detail
+        return _compat_pytest.compare_explanation(symbol, left, right)
 
 
 _PLAN_KINDS = {

@@ -11,7 +11,6 @@ package managers (`%pip install ...`) are not run.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import sys
@@ -22,6 +21,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
+from . import _compat_ipython
 from ._environment import notebook_folder
 from ._notebook import read_notebook
 from ._plan import CellFailed, CellPlan, default_all_of, plan_cells
@@ -164,15 +164,7 @@ def fresh_shell(*, in_memory_history: bool = False) -> Iterator[HeadlessShell]:
 
 def shut_down(shell: InteractiveShell) -> None:
     """Do now what IPython does for `shell` at exit, and take it off the exit handlers."""
-    script_magics = shell.magics_manager.registry.get("ScriptMagics")
-    try:
-        shell.atexit_operations()
-        if script_magics is not None:
-            script_magics.kill_bg_processes()
-    finally:
-        atexit.unregister(shell.atexit_operations)
-        if script_magics is not None:
-            atexit.unregister(script_magics.kill_bg_processes)
+    _compat_ipython.run_exit_operations(shell)
 
 
 def run_cell(shell: InteractiveShell, plan: CellPlan) -> CellFailed | None:

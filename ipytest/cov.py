@@ -58,16 +58,15 @@ Statements, branches and `# pragma: no cover` are then analysed from that source
 coverage.py analyses a file.
 
 coverage.py imports this module in every process it measures, so it imports nothing
-beyond coverage.py and the standard library at module level.
+beyond coverage.py, the standard library and ipytest's adapters `_compat_coverage` and
+`_compat_ipython` (which import nothing more) at module level.
 """
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import functools
 import hashlib
-import io
 import itertools
 import linecache
 import os
@@ -75,13 +74,14 @@ import re
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from coverage import CoveragePlugin, FileTracer
 from coverage.exceptions import ConfigError, CoverageWarning
-from coverage.python import PythonFileReporter
+
+from . import _compat_coverage, _compat_ipython
 
 __all__ = [
     "CellFileReporter",
@@ -371,7 +371,7 @@ class CellFileTracer(FileTracer):
         return self._filename
 
 
-class CellFileReporter(PythonFileReporter):
+class CellFileReporter(_compat_coverage.PythonSourceReporter):
     """coverage.py's Python reporter, reading a cell's source from linecache.
 
     Statements, branches and `# pragma: no cover` exclusions are analysed exactly as
@@ -390,25 +390,20 @@ class CellFileReporter(PythonFileReporter):
                 return label
         return super().relative_filename()
 
-    def source(self) -> str:
-        if self._source is None:
-            _, source = _source_of(self.filename)
-            text = source(self.filename) if source is not None else None
-            if text is None:
-                text = (
-                    MISSING_CELL_SOURCE
-                    if is_cell_filename(self.filename)
-                    else MISSING_SOURCE.format(filename=self.filename)
-                )
-            self._source = text
-        return self._source
+    def read_source(self) -> str:
+        _, source = _source_of(self.filename)
+        text = source(self.filename) if source is not None else None
+        if text is None:
+            text = (
+                MISSING_CELL_SOURCE
+                if is_cell_filename(self.filename)
+                else MISSING_SOURCE.format(filename=self.filename)
+            )
+        return text
 
-    @property
-    def parser(self):
-        if self._parser is None:
-            exclude = self._plugin.regex("report:exclude_lines")
-            self._parser = _parsed(self.filename, self.source(), exclude)
-        return self._parser
+    def make_parser(self) -> Any:
+        exclude = self._plugin.regex("report:exclude_lines")
+        return _parsed(self.filename, self.source(), exclude)
 
     def no_branch_lines(self) -> set[int]:
         regex = self._plugin.regex("report:partial_branches", "report:partial_branches_always")
@@ -419,11 +414,7 @@ class CellFileReporter(PythonFileReporter):
 def _parsed(filename: str, text: str, exclude: str) -> Any:
     """coverage.py's analysis of a source, kept: pytest-cov reports a run twice (its total
     and the reports asked for), and a cell is run again and again."""
-    from coverage.parser import PythonParser
-
-    parser = PythonParser(text=text, filename=filename, exclude=exclude)
-    parser.parse_source()
-    return parser
+    return _compat_coverage.parse_python(filename, text, exclude)
 
 
 def cell_source_lines(filename: str) -> list[str] | None:
@@ -446,8 +437,8 @@ def _execution_counts() -> dict[str, int]:
     if ipython is None:
         return {}
     shell = ipython.get_ipython()
-    counts = getattr(getattr(shell, "compile", None), "_filename_map", None)
-    return dict(counts) if isinstance(counts, dict) else {}
+    counts = _compat_ipython.execution_counts(shell)
+    return dict(counts) if counts is not None else {}
 
 
 def cell_labels(counts: Mapping[str, int]) -> dict[str, str]:
@@ -493,16 +484,16 @@ def name_cells_as_files(shell: Any, enabled: bool = True) -> None:
     compiler = getattr(shell, "compile", None)
     if compiler is None:
         return
-    installed = vars(compiler).get("get_code_name")
+    installed = _compat_ipython.code_namer_of(compiler)
     if not enabled:
         if installed is _file_like_code_name:
-            del compiler.get_code_name
+            _compat_ipython.remove_code_namer(compiler)
         return
     if installed is not None:
         return
-    probe = compiler.get_code_name("", "", 0)
+    probe = _compat_ipython.code_name(compiler, "", 0)
     if isinstance(probe, str) and probe.startswith("<"):
-        compiler.get_code_name = _file_like_code_name
+        _compat_ipython.install_code_namer(compiler, _file_like_code_name)
 
 
 @contextlib.contextmanager
@@ -513,7 +504,7 @@ def cells_named_as_files(shell: Any) -> Iterator[None]:
     the code is measured in terminal IPython too, however coverage was asked for.
     """
     compiler = getattr(shell, "compile", None)
-    already = compiler is not None and vars(compiler).get("get_code_name") is not None
+    already = compiler is not None and _compat_ipython.code_namer_of(compiler) is not None
     name_cells_as_files(shell)
     try:
         yield
@@ -575,23 +566,19 @@ class CellRecording:
         self._outer = coverage.Coverage.current()
         recorder = _body_recorder()
         context = f"{RECORDING_CONTEXT}{next(_recording_numbers)}"
-        run_code = shell.run_code
         started = False
 
-        async def measured_run_code(*args: Any, **kwargs: Any) -> Any:
+        def start_once() -> None:
             nonlocal started
             if not started:
                 recorder.start()
                 started = True
                 recorder.switch_context(context)
-            return await run_code(*args, **kwargs)
 
-        shell.run_code = measured_run_code
         try:
-            yield
+            with _compat_ipython.before_each_run_code(shell, start_once):
+                yield
         finally:
-            if vars(shell).get("run_code") is measured_run_code:
-                del shell.run_code
             if started:
                 recorder.stop()
                 self.data = recorder.get_data()
@@ -675,64 +662,17 @@ def merged_config_text(path: Path) -> str:
     back, so its `source`, `omit`, exclusions and report settings apply unchanged;
     `omit` also gets `own_code_pattern()`.
     """
-    from coverage.config import CoverageConfig
-
-    problems: list[str] = []
-    config = CoverageConfig()
     # Files shared with other tools hold coverage.py's settings in sections of their own.
     our_file = path.name not in _SHARED_CONFIG_FILES
-    if not config.from_file(str(path), problems.append, our_file=our_file):
-        raise ConfigError(f"{path} holds no coverage.py settings")
-    defaults = CoverageConfig()
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.optionxform = str  # keep the case of [paths] names
-    for attribute, where, *kind in CoverageConfig.CONFIG_FILE_OPTIONS:
-        value = getattr(config, attribute)
+    config = _compat_coverage.read_config(str(path), our_file=our_file)
+
+    def adjust(where: str, value: Any) -> Any:
         if where == "run:plugins":
-            value = [PLUGIN_NAME, *(name for name in value if name != PLUGIN_NAME)]
-        elif where == "run:omit":
-            value = [*value, own_code_pattern()]
-        elif value == getattr(defaults, attribute):
-            continue
-        section, option = where.split(":")
-        regexes = kind == ["regexlist"]
-        _set(parser, section, option, _ini_value(value, regexes))
-    for name, paths in config.paths.items():
-        _set(parser, "paths", name, _ini_value(paths, regexes=False))
-    for plugin, options in config.plugin_options.items():
-        for option, value in options.items():
-            _set(parser, plugin, option, _ini_value(value, regexes=False))
-    text = io.StringIO()
-    text.write(f"# coverage.py configuration written by ipytest from {path}\n")
-    parser.write(text)
-    return text.getvalue()
+            return [PLUGIN_NAME, *(name for name in value if name != PLUGIN_NAME)]
+        if where == "run:omit":
+            return [*value, own_code_pattern()]
+        return value
 
-
-def _set(parser: configparser.ConfigParser, section: str, option: str, value: str) -> None:
-    if not parser.has_section(section):
-        parser.add_section(section)
-    parser.set(section, option, value)
-
-
-def _ini_value(value: Any, regexes: bool) -> str:
-    """A value as coverage.py's INI reader reads it back: `$` doubled, lists split.
-
-    Plain lists are read split at commas and newlines, regex lists at newlines; a
-    continuation line starting with `#` or `;` would be read as a comment.
-    """
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, str):
-        return value.replace("$", "$$")
-    if not isinstance(value, Iterable):
-        return str(value)
-    items = [str(item).replace("$", "$$") for item in value]
-    if regexes:
-        # `[#]` matches what `#` matches.
-        items = [f"[{item[0]}]{item[1:]}" if item[:1] in ("#", ";") else item for item in items]
-        return "".join(f"\n{item}" for item in items)
-    if any("," in item or "\n" in item for item in items):
-        if any(item.lstrip()[:1] in ("#", ";") for item in items):
-            raise ConfigError(f"the list {value!r} cannot be written to an INI file")
-        return "".join(f"\n{item}" for item in items)
-    return ", ".join(items)
+    return _compat_coverage.config_as_ini(
+        config, adjust, f"coverage.py configuration written by ipytest from {path}"
+    )

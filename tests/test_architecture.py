@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -111,3 +112,65 @@ def test_the_notebook_test_plugin_imports_nothing_of_the_command_line(module):
     source = (Path(__file__).parents[1] / "ipytest/notebook_test" / f"{module}.py").read_text()
     assert "__main__ import" not in source
     assert "import __main__" not in source
+
+
+# The modules that hold the code `ipytest._impl` re-exports, and the ipytest modules each
+# may import at module level: imports flow down this list, never up, so there is no cycle.
+RUN_LAYERS = {
+    "_exit_codes": set(),
+    "_args": {"_options"},
+    "_namespace": {"_options"},
+    "_coverage": {"_options"},
+    "_transformers": {"_rewrite"},
+    "_collect": {"_exit_codes"},
+    "_run": {"_options", "_args", "_collect", "_coverage", "_exit_codes", "_namespace", "_threads"},
+    "_magic": {"_options", "_args", "_compat_ipython", "_coverage", "_namespace", "_run"},
+}
+
+
+def _module_level_ipytest_imports(module: str) -> set[str]:
+    import ast
+
+    source = (Path(__file__).parents[1] / "ipytest" / f"{module}.py").read_text()
+    found = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(RUN_LAYERS))
+def test_the_run_modules_import_only_the_layers_below(module):
+    assert _module_level_ipytest_imports(module) <= RUN_LAYERS[module]
+
+
+def test_the_run_layers_have_no_cycle():
+    # Each module imports only modules listed before it.
+    seen: set[str] = set()
+    for module, imports in RUN_LAYERS.items():
+        assert imports & set(RUN_LAYERS) <= seen, module
+        seen.add(module)
+
+
+# Private internals of pytest, IPython and coverage.py: reached only from the adapters.
+PRIVATE_INTERNALS = re.compile(
+    r"\b_pytest\b|IPython\.core\.compilerop|coverage\.(python|parser|config)\b"
+    r"|_filename_map|get_code_name|\.run_code\b|atexit_operations|kill_bg_processes"
+    r"|_saferepr|_format_assertmsg|_format_explanation|_reprcompare|_should_repr_global_name"
+)
+ADAPTERS = {"_compat_pytest.py", "_compat_ipython.py", "_compat_coverage.py"}
+
+
+def test_private_internals_are_reached_only_from_the_adapters():
+    package = Path(__file__).parents[1] / "ipytest"
+    found = [
+        f"{path.relative_to(package)}:{number}: {line.strip()}"
+        for path in sorted(package.rglob("*.py"))
+        if path.name not in ADAPTERS
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if PRIVATE_INTERNALS.search(line)
+    ]
+    assert found == []

@@ -260,10 +260,11 @@ class IPythonEngine:
     def run(self, plans: Sequence[CellPlan], state: RunState, start: Start) -> None:
         import ipytest
 
+        from .._shell import fresh_shell, no_color_scheme, run_cell
+
         # Imported by name, not as `from .. import _shell`: the package attribute may
         # hold a module that was removed from sys.modules (pytester does that).
-        from .._impl import RewriteAssertTransformer
-        from .._shell import fresh_shell, no_color_scheme, run_cell
+        from .._transformers import RewriteAssertTransformer
 
         with _kept_ipytest_configuration(), fresh_shell(in_memory_history=True) as shell:
             RewriteAssertTransformer().register_with_shell(shell)

@@ -13,14 +13,13 @@ notebook is collected.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .._compat_pytest import TracebackFilter
+from .._compat_pytest import TracebackFilter, packages_of_pytest
 from . import report
 from .options import (
     BY_FLAG,
@@ -435,4 +434,4 @@ class NotebookItem(TracebackFilter, pytest.Item):
         return None if first is None else excinfo.traceback[first].lineno + 1
 
 
-_PYTEST_DIRS = report.pytest_dirs((pytest, sys.modules.get("_pytest"), sys.modules.get("pluggy")))
+_PYTEST_DIRS = report.pytest_dirs(packages_of_pytest())

@@ -81,7 +81,7 @@ def is_machinery(filename: str, pytest_dirs: tuple[str, ...]) -> bool:
 
 
 def pytest_dirs(modules: Iterable[Any]) -> tuple[str, ...]:
-    """The folders of `modules` (pytest, _pytest, pluggy), as prefixes."""
+    """The folders of `modules` (pytest's packages), as prefixes."""
     return tuple(
         os.path.join(os.path.dirname(os.path.abspath(module.__file__)), "")
         for module in modules
