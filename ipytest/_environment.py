@@ -21,6 +21,20 @@ MAIN_MODULE_NAME = "__main__"
 
 
 @contextlib.contextmanager
+def environment_variable(name: str, value: str) -> Iterator[None]:
+    """Set the environment variable `name` to `value` in this block, then put back what was."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+@contextlib.contextmanager
 def notebook_folder(directory: Path) -> Iterator[None]:
     """Work in `directory` with it first on `sys.path`, as a kernel started there does.
 

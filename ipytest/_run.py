@@ -23,6 +23,7 @@ from . import _options
 from ._args import ArgMapping, eval_defopts_auto, expand_args
 from ._collect import NotebookPlugin
 from ._coverage import coverage_args
+from ._environment import environment_variable
 from ._exit_codes import (
     EXIT_CODE_MEANINGS,
     EXIT_INTERNAL_ERROR,
@@ -142,7 +143,7 @@ def _run(args: Sequence[str], module: Any, plugins: tuple, options: dict[str, An
             full_args.insert(0, arg_mapping["MODULE"])
 
         aliases = stack.enter_context(_registered_module(module, path))
-        stack.enter_context(_environment_variable("COLUMNS", str(options["display_columns"])))
+        stack.enter_context(environment_variable("COLUMNS", str(options["display_columns"])))
         plugin = NotebookPlugin(module, path, aliases)
         all_plugins = [*plugins, plugin]
         if options["run_in_thread"]:
@@ -247,17 +248,8 @@ def _registered_module(module: Any, path: Path) -> Iterator[list[str]]:
             namespace["__file__"] = previous_file
 
 
-@contextlib.contextmanager
-def _environment_variable(name: str, value: str) -> Iterator[None]:
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
+# The name this module had for it when it lived in `_impl` (re-exported there).
+_environment_variable = environment_variable
 
 
 def _call_in_thread(function, *args):

@@ -22,7 +22,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from . import _compat_ipython
-from ._environment import notebook_folder
+from ._environment import environment_variable, notebook_folder
 from ._notebook import read_notebook
 from ._plan import CellFailed, CellPlan, default_all_of, plan_cells
 
@@ -119,15 +119,8 @@ def inline_backend_by_default() -> Iterator[None]:
     if os.environ.get(MPL_BACKEND_VARIABLE):
         yield
         return
-    saved = os.environ.get(MPL_BACKEND_VARIABLE)
-    os.environ[MPL_BACKEND_VARIABLE] = INLINE_BACKEND
-    try:
+    with environment_variable(MPL_BACKEND_VARIABLE, INLINE_BACKEND):
         yield
-    finally:
-        if saved is None:
-            os.environ.pop(MPL_BACKEND_VARIABLE, None)
-        else:
-            os.environ[MPL_BACKEND_VARIABLE] = saved
 
 
 @contextlib.contextmanager

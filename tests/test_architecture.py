@@ -123,7 +123,16 @@ RUN_LAYERS = {
     "_coverage": {"_options"},
     "_transformers": {"_rewrite"},
     "_collect": {"_exit_codes"},
-    "_run": {"_options", "_args", "_collect", "_coverage", "_exit_codes", "_namespace", "_threads"},
+    "_run": {
+        "_options",
+        "_args",
+        "_collect",
+        "_coverage",
+        "_environment",
+        "_exit_codes",
+        "_namespace",
+        "_threads",
+    },
     "_magic": {"_options", "_args", "_compat_ipython", "_coverage", "_namespace", "_run"},
 }
 
