@@ -18,7 +18,7 @@ Run with `uv run`, the figures include the plugins of the development environmen
 (pytest-asyncio, hypothesis, nbval, ...), whose cost per session and per test is in both
 sides. For a plain installation (pytest, IPython, ipytest), run it with the Python of the
 environment `benchmarks/soak.py` makes: `$TMPDIR/ipytest-soak/venv-this/bin/python
-benchmarks/core.py`.
+benchmarks/core.py`; `venv-original` measures ipytest 0.14.2 the same way (part 1).
 
 Re-running one cell for a long time is measured by `benchmarks/soak.py`.
 """
@@ -95,18 +95,25 @@ def make_shell():
 def cell_against_file(rounds: int, counts: list[int], profile: int | None) -> None:
     import pytest
 
+    import ipytest
+
     print("1. %%ipytest cell against pytest.main on a file (median CPU ms)")
+    # One shell for every count: ipytest 0.14.2 registers its magic in the first shell of
+    # a process only, so in a second one the cell would fail at once and look fast.
+    shell = make_shell()
     for count in counts:
         source = tests_source(count)
         path = Path(f"test_floor_{count}.py")
         path.write_text(source)
-        shell = make_shell()
         cell = f"%%ipytest\n{source}"
         file_args = ["-q", str(path)]
         magic, floor = [], []
         with quiet():
             pytest.main(file_args)  # warms the pyc cache
             shell.run_cell(cell, store_history=True)
+        if ipytest.exit_code != 0:
+            raise SystemExit(f"the %%ipytest cell of {count} tests failed: nothing to measure")
+        with quiet():
             for _ in range(rounds):
                 floor.append(timed(lambda a=file_args: pytest.main(a)))
                 magic.append(timed(lambda s=shell, c=cell: s.run_cell(c, store_history=True)))

@@ -24,8 +24,12 @@ range): the time of the last 10% of the runs over the first 10% (CPU time of the
 process, less disturbed by other processes on a shared machine than wall time); the
 memory kept per run (resident set size, from /proc, Linux only; and Python's allocated
 blocks, which fragmentation does not blur); for `pytest.main` also the first 10% after
-the cell's runs over the runs before them. The sides take turns, so that a change of the
-machine's load affects both alike. It asserts nothing.
+the cell's runs over the runs before them. Then, counted from the end of the first 10% of
+the `%%ipytest` runs to the last, the entries each run left in the registries a run may
+grow (`linecache`, IPython's compile cache and output history, `sys.modules`, ...), the
+objects the garbage collector tracks, and the full collections per run (each walks every
+tracked object: what runs keep makes later runs slower). The sides take turns, so that a
+change of the machine's load affects both alike. It asserts nothing.
 """
 
 from __future__ import annotations
@@ -67,6 +71,37 @@ def resident_bytes() -> int:
 
 def tests_source(count: int) -> str:
     return "\n".join(f"def test_{i}():\n    assert {i} + 1 == {i + 1}\n" for i in range(count))
+
+
+def kept_entries(shell) -> dict[str, float]:
+    """The sizes of what a run may leave behind, counted (collected garbage first).
+
+    Per re-run of the cell, IPython itself keeps its history (`In`, `_iN`, the output in
+    `history_manager.outputs` since IPython 9) and one `linecache` entry and
+    `compile._filename_map` entry per code it compiles: the cell, and the body an
+    `%%ipytest` cell runs.
+    """
+    import linecache
+    import warnings
+
+    gc.collect()
+    outputs = getattr(shell.history_manager, "outputs", {})
+    return {
+        "linecache entries": len(linecache.cache),
+        "compile._filename_map entries": len(getattr(shell.compile, "_filename_map", {})),
+        "history output strings": sum(
+            len(output.bundle.get("stream", ())) for cell in outputs.values() for output in cell
+        ),
+        "sys.modules entries": len(sys.modules),
+        "sys.path_importer_cache entries": len(sys.path_importer_cache),
+        "warnings.filters entries": len(warnings.filters),
+        "gc tracked objects": len(gc.get_objects()),
+        "gc.garbage": len(gc.garbage),
+    }
+
+
+def full_collections() -> int:
+    return sum(generation["collections"] for generation in gc.get_stats()[2:])
 
 
 def measured(runs: int, function) -> dict[str, list[float]]:
@@ -116,7 +151,19 @@ def worker(reruns: int, tests: int) -> dict:
             if exit_codes[-1] != 0 and "first failure" not in results:
                 results["first failure"] = output.getvalue()[-3000:]
 
-        results["%%ipytest"] = measured(reruns, run_magic)
+        settled = max(reruns // 10, 1)
+        results["%%ipytest"] = measured(settled, run_magic)
+        kept_before, collections_before = kept_entries(shell), full_collections()
+        rest = measured(reruns - settled, run_magic)
+        for key, values in rest.items():
+            results["%%ipytest"][key] += values
+        results["kept"] = {
+            key: (value - kept_before[key]) / max(reruns - settled, 1)
+            for key, value in kept_entries(shell).items()
+        }
+        results["kept"]["full gc collections"] = (full_collections() - collections_before) / max(
+            reruns - settled, 1
+        )
         results["%%ipytest"]["gc objects"] = [float(len(gc.get_objects()) - objects)]
         results["no magic"] = measured(reruns, lambda: shell.run_cell(source, store_history=True))
         results["file after"] = measured(reruns, lambda: pytest.main(file_args))
@@ -155,6 +202,8 @@ def summary(results: dict) -> dict[str, float]:
         figures[f"{phase}: KiB kept per run"] = kept_per_run(samples["rss"]) / 1024
         figures[f"{phase}: blocks kept per run"] = kept_per_run(samples["blocks"])
         figures[f"{phase}: ms per run (first 10%, cpu)"] = decile(samples["cpu"], False) * 1e3
+    for key, value in results["kept"].items():
+        figures[f"%%ipytest: {key} per run"] = value
     runs = len(results["%%ipytest"]["cpu"])
     figures["%%ipytest: gc objects kept per run"] = results["%%ipytest"]["gc objects"][0] / runs
     figures["file: after (first 10%) / before (cpu)"] = decile(
