@@ -6,9 +6,18 @@ import os
 import sys
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import ipytest
 from ipytest import _config, _options
+
+# The property tests assert what parsers return, never how fast: no per-example deadline and
+# no health check on the time an input took to generate, both of which fail on a machine
+# that is busy with other work (CI runs the suite on every core with pytest-xdist).
+settings.register_profile(
+    "ipytest", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("ipytest")
 
 
 @pytest.fixture(autouse=True)
